@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { commands } from './commands.js';
+import { contextFrom, type CommandRunner, type GlobalOptions } from './command.js';
+import { StrataError, StrataErrors, errorToJson, exitCodeFor, renderError } from '../util/errors.js';
+import { paint, colorEnabled } from '../util/log.js';
+import { STRATA_VERSION } from '../version.js';
+
+function printErrors(errors: StrataError[], json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ok: false, errors: errors.map(errorToJson) }, null, 2)}\n`);
+  }
+  const color = colorEnabled();
+  for (const error of errors) process.stderr.write(`${paint(color, 'red', 'error:')} ${renderError(error)}\n`);
+}
+
+function asStrataErrors(error: unknown): StrataError[] {
+  if (error instanceof StrataErrors) return error.errors;
+  if (error instanceof StrataError) return [error];
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return [new StrataError(`internal error (a bug in strata): ${message}`, { kind: 'build' })];
+}
+
+const runner: CommandRunner = async (spec, args) => {
+  const global = args as unknown as GlobalOptions;
+  const context = contextFrom(global);
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await spec.run(args, context);
+    if (global.json) {
+      process.stdout.write(`${JSON.stringify(result.json ?? {}, null, 2)}\n`);
+    } else if (result.text !== undefined && result.text !== '') {
+      process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+    }
+    process.exitCode = result.exitCode ?? 0;
+  } catch (error) {
+    const errors = asStrataErrors(error);
+    printErrors(errors, global.json);
+    process.exitCode = Math.max(...errors.map((e) => exitCodeFor(e.kind)));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+};
+
+export async function main(argv: string[]): Promise<void> {
+  let parser = yargs(argv)
+    .scriptName('strata')
+    .usage('$0 <command> [options]\n\nDeclarative image-composition builds for RPM-based distributions.')
+    .option('C', { type: 'string', describe: 'run on the project in this folder', global: true, requiresArg: true })
+    .option('config', { type: 'string', describe: 'path of toolkit.config.toml', global: true, requiresArg: true })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout', global: true })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'only errors on stderr', global: true })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'more detail on stderr', global: true })
+    .version(STRATA_VERSION)
+    .strict()
+    .recommendCommands()
+    .demandCommand(1, 'name a command; see strata --help')
+    .completion('completion', 'print a bash/zsh completion script')
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`error: ${message}\nrun 'strata --help' for usage\n`);
+      process.exit(2);
+    });
+  for (const define of commands) parser = parser.command(define(runner)) as typeof parser;
+  await parser.parseAsync();
+}
+
+main(hideBin(process.argv)).catch((error: unknown) => {
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});
