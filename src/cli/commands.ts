@@ -12,6 +12,12 @@ import compose from './compose.js';
 import verify from './verify.js';
 import repro from './repro.js';
 import boot from './boot.js';
+import explain from './explain.js';
+import why from './why.js';
+import affected from './affected.js';
+import cache from './cache.js';
+import worker from './worker.js';
+import farm from './farm.js';
 import doctor from './doctor.js';
 
-export const commands = [config, schema, validate, render, diff, graph, deps, rdeps, build, compose, verify, repro, boot, doctor];
+export const commands = [config, schema, validate, render, diff, graph, deps, rdeps, build, compose, verify, repro, boot, explain, why, affected, cache, worker, farm, doctor];

@@ -1,0 +1,12 @@
+import { defineCommand } from './command.js';
+import { StrataError } from '../util/errors.js';
+
+// Placeholder until this command's issue lands; replaced, never shipped as is.
+export default defineCommand({
+  command: 'why',
+  describe: 'why (not yet implemented)',
+  examples: [],
+  run: async () => {
+    throw new StrataError('strata why is not implemented yet', { kind: 'build' });
+  },
+});
