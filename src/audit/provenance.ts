@@ -1,0 +1,294 @@
+/**
+ * Build provenance: for every RPM and every image, an in-toto Statement v1
+ * carrying a SLSA provenance v1 predicate, written beside the artifact as
+ * `<artifact>.intoto.json`. docs/provenance.md describes every field.
+ *
+ * Statements are reproducible like the artifacts they describe: paths are
+ * project-relative, timestamps come from the distro's source-date-epoch, and
+ * the invocation id is the job's content-derived key, never a host name, a
+ * wall-clock time or a random id.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, relative } from 'node:path';
+import type { Arch } from '../config/model.js';
+import type { RenderedComponent } from '../overlays/model.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { StrataError } from '../util/errors.js';
+import { sha256File, sha256Hex } from '../util/hash.js';
+import { toPosix } from '../util/paths.js';
+import { STRATA_VERSION } from '../version.js';
+
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
+/** One RPM build job: a rendered component built with rpmbuild for one arch. */
+export const RPM_BUILD_TYPE = 'https://strata.dev/build-types/rpm/v1';
+/** One image composition: a package set installed, minimised and sealed for one arch. */
+export const IMAGE_BUILD_TYPE = 'https://strata.dev/build-types/image/v1';
+/** The builder: strata running jobs in local sandboxes (or its workers, which run the same job bundles). */
+export const BUILDER_ID = 'https://strata.dev/builder/v1';
+export const PROVENANCE_SUFFIX = '.intoto.json';
+
+/** An in-toto ResourceDescriptor (the SLSA spec uses the same type). */
+export interface ResourceDescriptor {
+  uri?: string;
+  name?: string;
+  digest?: Record<string, string>;
+  mediaType?: string;
+  annotations?: Record<string, string>;
+}
+
+export interface SlsaProvenance {
+  buildDefinition: {
+    buildType: string;
+    externalParameters: Record<string, unknown>;
+    internalParameters: Record<string, unknown>;
+    resolvedDependencies: ResourceDescriptor[];
+  };
+  runDetails: {
+    builder: { id: string; version: Record<string, string> };
+    metadata: { invocationId: string; startedOn: string; finishedOn: string };
+    byproducts: ResourceDescriptor[];
+  };
+}
+
+export interface Statement {
+  _type: typeof STATEMENT_TYPE;
+  subject: Array<{ name: string; digest: { sha256: string } }>;
+  predicateType: typeof SLSA_PROVENANCE_V1;
+  predicate: SlsaProvenance;
+}
+
+/** A file that exists on disk: the build or compose stage names it, provenance hashes it. */
+export interface ArtifactFile {
+  path: string;
+  /** Already known digest (skips re-reading a large file). */
+  sha256?: string;
+}
+
+/** Inputs both kinds of statement share. */
+interface CommonInput {
+  /** Project root: every path in the statement is written relative to it. */
+  root: string;
+  /** DistroModel.fingerprint. */
+  configFingerprint: string;
+  sourceDateEpoch: number;
+  arch: Arch;
+  /** The job's content-derived key (the cache key for RPMs, the compose key for images). */
+  invocationId: string;
+}
+
+export interface RpmProvenanceInput extends CommonInput {
+  /** The component as built (rendered spec, files after overlays, overlay effects). */
+  rendered: RenderedComponent;
+  /** Absolute path of the component folder (for naming files project-relative). */
+  componentDir: string;
+  evr: string;
+  /** Identity of the rpm macro context the spec was built in (MacroContext.hash). */
+  macroContextHash: string;
+  /** Build root identity: its type and a digest of what it is (host tool list, tarball, OCI digest). */
+  buildRoot: { type: string; sha256: string; path?: string };
+  /** Output RPMs of other components installed into the build root (BuildRequires). */
+  dependencies: ArtifactFile[];
+  /** The RPMs (and SRPM) this job produced. */
+  artifacts: ArtifactFile[];
+  /** The job's build log, recorded as a byproduct. */
+  log?: ArtifactFile;
+}
+
+export interface ImagePackage {
+  /** name-[epoch:]version-release.arch */
+  nevra: string;
+  /** The RPM file it was installed from. */
+  file: ArtifactFile;
+  /** The component that built it, when it came from this distro. */
+  component?: string;
+}
+
+export interface ImageProvenanceInput extends CommonInput {
+  image: string;
+  /** The image definition as configured (packages, filesystem, verity, layout …): the external parameters. */
+  definition: Record<string, unknown>;
+  /** Every package installed into the image. */
+  packages: ImagePackage[];
+  /** Files of the image: root filesystem, verity tree, disk images … */
+  artifacts: ArtifactFile[];
+  /** The dm-verity root hash, when verity is on. */
+  rootHash?: string;
+  /** Byproducts worth pinning (SBOM, kernel command-line snippet). */
+  byproducts?: ArtifactFile[];
+}
+
+/** RFC 3339 in UTC, whole seconds: 2026-01-01T00:00:00Z. */
+export function rfc3339(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function projectPath(root: string, path: string): string {
+  const rel = toPosix(relative(root, path));
+  return rel.startsWith('..') ? toPosix(path) : rel;
+}
+
+async function digestOf(file: ArtifactFile): Promise<string> {
+  return file.sha256 ?? (await sha256File(file.path));
+}
+
+async function describeFile(root: string, file: ArtifactFile, annotations?: Record<string, string>): Promise<ResourceDescriptor> {
+  return {
+    name: projectPath(root, file.path),
+    digest: { sha256: await digestOf(file) },
+    ...(annotations ? { annotations } : {}),
+  };
+}
+
+/** Subjects are named by file name: that is how a consumer finds the artifact in a repo or image folder. */
+async function subjectsOf(files: ArtifactFile[]): Promise<Statement['subject']> {
+  if (files.length === 0) {
+    throw new StrataError('a provenance statement needs at least one artifact', { kind: 'build' });
+  }
+  const subjects = await Promise.all(files.map(async (file) => ({ name: basename(file.path), digest: { sha256: await digestOf(file) } })));
+  return subjects.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function statement(subject: Statement['subject'], predicate: SlsaProvenance): Statement {
+  return { _type: STATEMENT_TYPE, subject, predicateType: SLSA_PROVENANCE_V1, predicate };
+}
+
+function runDetails(input: CommonInput, byproducts: ResourceDescriptor[]): SlsaProvenance['runDetails'] {
+  const time = rfc3339(input.sourceDateEpoch);
+  return {
+    builder: { id: BUILDER_ID, version: { strata: STRATA_VERSION } },
+    // Start and finish are the source-date-epoch: the statement must not vary between two builds of the same inputs.
+    metadata: { invocationId: input.invocationId, startedOn: time, finishedOn: time },
+    byproducts,
+  };
+}
+
+/** The statement for the RPMs of one build job. */
+export async function rpmProvenance(input: RpmProvenanceInput): Promise<Statement> {
+  const { rendered } = input;
+  const specPath = projectPath(input.root, `${input.componentDir}/${rendered.specFile}`);
+  const resolved: ResourceDescriptor[] = [
+    { name: specPath, digest: { sha256: sha256Hex(rendered.specText) }, annotations: { role: 'spec', rendered: 'true' } },
+    ...rendered.files.map((file) => ({
+      name: projectPath(input.root, `${input.componentDir}/${file.path}`),
+      digest: { sha256: file.sha256 },
+      annotations: { role: 'source' },
+    })),
+    ...(await Promise.all(input.dependencies.map((dep) => describeFile(input.root, dep, { role: 'build-requires' })))),
+    {
+      name: `build-root:${input.buildRoot.type}${input.buildRoot.path ? `:${projectPath(input.root, input.buildRoot.path)}` : ''}`,
+      digest: { sha256: input.buildRoot.sha256 },
+      annotations: { role: 'build-root' },
+    },
+  ];
+  const byproducts = input.log ? [await describeFile(input.root, input.log, { role: 'log' })] : [];
+  return statement(await subjectsOf(input.artifacts), {
+    buildDefinition: {
+      buildType: RPM_BUILD_TYPE,
+      externalParameters: {
+        component: rendered.name,
+        arch: input.arch,
+        evr: input.evr,
+        spec: specPath,
+        overlays: rendered.effects.map((effect) => ({
+          index: effect.index,
+          type: effect.type,
+          description: effect.description,
+          definedAt: `${projectPath(input.root, effect.location.file)}:${effect.location.line}`,
+          touched: effect.touched,
+        })),
+      },
+      internalParameters: {
+        configFingerprint: input.configFingerprint,
+        componentFingerprint: rendered.fingerprint,
+        macroContext: input.macroContextHash,
+        sourceDateEpoch: input.sourceDateEpoch,
+      },
+      resolvedDependencies: resolved,
+    },
+    runDetails: runDetails(input, byproducts),
+  });
+}
+
+/** The statement for the files of one composed image. */
+export async function imageProvenance(input: ImageProvenanceInput): Promise<Statement> {
+  const packages = [...input.packages].sort((a, b) => (a.nevra < b.nevra ? -1 : a.nevra > b.nevra ? 1 : 0));
+  const resolved = await Promise.all(
+    packages.map(async (pkg) => ({
+      ...(await describeFile(input.root, pkg.file)),
+      annotations: { role: 'package', nevra: pkg.nevra, ...(pkg.component ? { component: pkg.component } : {}) },
+    })),
+  );
+  const byproducts = await Promise.all((input.byproducts ?? []).map((file) => describeFile(input.root, file)));
+  return statement(await subjectsOf(input.artifacts), {
+    buildDefinition: {
+      buildType: IMAGE_BUILD_TYPE,
+      externalParameters: { image: input.image, arch: input.arch, definition: input.definition },
+      internalParameters: {
+        configFingerprint: input.configFingerprint,
+        sourceDateEpoch: input.sourceDateEpoch,
+        ...(input.rootHash ? { verityRootHash: input.rootHash } : {}),
+      },
+      resolvedDependencies: resolved,
+    },
+    runDetails: runDetails(input, byproducts),
+  });
+}
+
+export function provenancePath(artifactPath: string): string {
+  return `${artifactPath}${PROVENANCE_SUFFIX}`;
+}
+
+/** Writes the statement as `<artifact>.intoto.json` (atomically); returns that path. */
+export async function writeProvenance(artifactPath: string, stmt: Statement): Promise<string> {
+  const path = provenancePath(artifactPath);
+  await writeFileAtomic(path, `${JSON.stringify(stmt, null, 2)}\n`);
+  return path;
+}
+
+/**
+ * Writes one statement beside each of its artifacts, so that any single RPM
+ * or image file carries its provenance with it. Returns the paths written.
+ */
+export async function writeProvenanceBeside(artifacts: ArtifactFile[], stmt: Statement): Promise<string[]> {
+  return Promise.all(artifacts.map((artifact) => writeProvenance(artifact.path, stmt)));
+}
+
+export interface ProvenanceCheck {
+  artifact: string;
+  provenance: string;
+  ok: boolean;
+  problems: string[];
+}
+
+/**
+ * Checks the statement beside an artifact: that it is a SLSA v1 in-toto
+ * statement from strata and that it names this file with its current digest.
+ * For `strata verify` and auditors.
+ */
+export async function checkProvenance(artifactPath: string): Promise<ProvenanceCheck> {
+  const path = provenancePath(artifactPath);
+  const result: ProvenanceCheck = { artifact: artifactPath, provenance: path, ok: false, problems: [] };
+  let parsed: Partial<Statement>;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<Statement>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    result.problems.push(code === 'ENOENT' ? 'no provenance statement beside the artifact' : `unreadable statement: ${(error as Error).message}`);
+    return result;
+  }
+  if (parsed._type !== STATEMENT_TYPE) result.problems.push(`_type is ${JSON.stringify(parsed._type)}, expected ${STATEMENT_TYPE}`);
+  if (parsed.predicateType !== SLSA_PROVENANCE_V1) result.problems.push(`predicateType is ${JSON.stringify(parsed.predicateType)}, expected ${SLSA_PROVENANCE_V1}`);
+  const name = basename(artifactPath);
+  const subject = Array.isArray(parsed.subject) ? parsed.subject.find((s) => s?.name === name) : undefined;
+  if (!subject) {
+    result.problems.push(`the statement has no subject named ${name}`);
+  } else {
+    const actual = await sha256File(artifactPath);
+    if (subject.digest?.sha256 !== actual) {
+      result.problems.push(`digest mismatch: statement says sha256:${subject.digest?.sha256}, file is sha256:${actual}`);
+    }
+  }
+  result.ok = result.problems.length === 0;
+  return result;
+}

@@ -1,0 +1,450 @@
+/**
+ * Moving the content-addressed cache between machines (CI runs) and keeping
+ * it small: `strata cache export|import|gc`.
+ *
+ * The cache is treated as a set of entries: an entry is a folder (or file)
+ * one level below a top-level bucket (`<cache>/<bucket>/<entry>`), or a file
+ * directly in the cache folder. Entries are the unit of installing and
+ * deleting, so a reader sees an entry completely or not at all. Names that
+ * start with a dot (temporary files of atomic writes, locks, staging folders)
+ * are never exported, imported or counted.
+ *
+ * Archive format (`strata-cache/1`): a tar (optionally gzip-compressed) whose
+ * first member is `strata-cache.json`, the list of every file with its size,
+ * mode and SHA-256, followed by those files in the same (byte-sorted) order.
+ * Every header has mtime 0, uid/gid 0 and no user names, so the same cache
+ * exports to the same bytes.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, createGunzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { z } from 'zod';
+import { tempSibling } from '../util/atomic.js';
+import { StrataError } from '../util/errors.js';
+import { walkTree } from '../util/paths.js';
+
+export const CACHE_ARCHIVE_FORMAT = 'strata-cache/1';
+export const MANIFEST_NAME = 'strata-cache.json';
+/** Default ceiling for one file in an imported archive; a cache never holds bigger blobs than images do. */
+export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 ** 3;
+const MAX_MANIFEST_BYTES = 256 * 1024 ** 2;
+
+const manifestFile = z.strictObject({
+  path: z.string(),
+  size: z.number().int().nonnegative(),
+  mode: z.number().int(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+const manifestSchema = z.strictObject({
+  format: z.literal(CACHE_ARCHIVE_FORMAT),
+  files: z.array(manifestFile),
+});
+export type CacheManifest = z.infer<typeof manifestSchema>;
+export type CacheManifestFile = z.infer<typeof manifestFile>;
+
+function hidden(name: string): boolean {
+  return name.startsWith('.');
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** The entry a cache-relative path belongs to: `bucket/entry`, or a top-level file itself. */
+export function entryOf(relPath: string): string {
+  const parts = relPath.split('/');
+  return parts.length <= 2 ? relPath : `${parts[0]}/${parts[1]}`;
+}
+
+/**
+ * A relative path as found in an archive, accepted only when it is plain:
+ * no absolute path, no `.`/`..`/empty segment, no hidden segment, no NUL or
+ * backslash. Anything else could write outside the cache or into its control files.
+ */
+export function safeArchivePath(name: string): boolean {
+  if (name === '' || name.startsWith('/') || name.includes('\\') || name.includes('\0')) return false;
+  return name.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..' && !hidden(segment));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** Every regular file of the cache, sorted; refuses links and special files, which no cache entry should hold. */
+export async function listCacheFiles(cacheDir: string): Promise<Array<{ path: string; absPath: string; size: number; mode: number }>> {
+  if (!(await exists(cacheDir))) return [];
+  const entries = await walkTree(cacheDir);
+  const files = [];
+  for (const entry of entries) {
+    if (entry.path.split('/').some(hidden)) continue;
+    if (entry.type === 'dir') continue;
+    if (entry.type !== 'file') {
+      throw new StrataError(`the cache holds a ${entry.type} at ${entry.path}, which strata cache export does not carry`, {
+        hint: `remove it (rm '${entry.absPath}') and export again`,
+      });
+    }
+    files.push({ path: entry.path, absPath: entry.absPath, size: entry.size, mode: entry.mode & 0o111 ? 0o755 : 0o644 });
+  }
+  return files;
+}
+
+function hashingTap(hash: ReturnType<typeof createHash>): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+}
+
+export interface ExportResult {
+  archive: string;
+  files: number;
+  bytes: number;
+  entries: number;
+}
+
+/**
+ * Writes the whole cache as a deterministic archive (`.tar`, or gzip when the
+ * name ends in `.gz`/`.tgz`). The archive appears under its name only when complete.
+ */
+export async function exportCache(cacheDir: string, archivePath: string): Promise<ExportResult> {
+  const files = await listCacheFiles(cacheDir);
+  // Hash first: the manifest leads the archive so that import can check each member as it streams by.
+  const manifest: CacheManifest = { format: CACHE_ARCHIVE_FORMAT, files: [] };
+  for (const file of files) {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file.absPath)) hash.update(chunk as Buffer);
+    manifest.files.push({ path: file.path, size: file.size, mode: file.mode, sha256: hash.digest('hex') });
+  }
+  const pack = tar.pack();
+  const header = (name: string, size: number, mode: number): Partial<tar.Header> & { name: string } => ({
+    name,
+    size,
+    mode,
+    mtime: new Date(0),
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+    type: 'file',
+  });
+  const fill = async (): Promise<void> => {
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`);
+    await new Promise<void>((resolvePromise, reject) => {
+      pack.entry(header(MANIFEST_NAME, manifestBytes.length, 0o644), manifestBytes, (error) => (error ? reject(error) : resolvePromise()));
+    });
+    for (const [i, file] of files.entries()) {
+      const record = manifest.files[i]!;
+      const hash = createHash('sha256');
+      const sink = pack.entry(header(file.path, record.size, record.mode));
+      await pipeline(createReadStream(file.absPath), hashingTap(hash), sink);
+      if (hash.digest('hex') !== record.sha256) {
+        throw new StrataError(`cache file ${file.path} changed while it was being exported`, {
+          hint: 'export when no build is running (a build may be writing to the cache)',
+        });
+      }
+    }
+    pack.finalize();
+  };
+  const tmp = tempSibling(archivePath);
+  await mkdir(dirname(archivePath), { recursive: true });
+  const compress = /\.(gz|tgz)$/.test(archivePath);
+  try {
+    const write = compress ? pipeline(pack, createGzip({ level: 6 }), createWriteStream(tmp)) : pipeline(pack, createWriteStream(tmp));
+    await Promise.all([
+      fill().catch((error: unknown) => {
+        pack.destroy(error as Error);
+        throw error;
+      }),
+      write,
+    ]);
+    await rename(tmp, archivePath);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  const bytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
+  return { archive: archivePath, files: files.length, bytes, entries: new Set(files.map((f) => entryOf(f.path))).size };
+}
+
+export interface ImportOptions {
+  maxFileBytes?: number;
+}
+
+export interface ImportResult {
+  archive: string;
+  files: number;
+  bytes: number;
+  /** Entries that were new and are now in the cache. */
+  installed: string[];
+  /** Entries the cache already had; the cache's copy is kept (same key, same content). */
+  kept: string[];
+}
+
+function corrupt(archive: string, message: string, hint = 'the archive is damaged or was not written by strata cache export; nothing was installed'): StrataError {
+  return new StrataError(`${archive}: ${message}`, { hint });
+}
+
+/** gzip is recognised by its magic bytes, whatever the file is called. */
+async function openArchive(archivePath: string): Promise<Readable> {
+  const head = Buffer.alloc(2);
+  const handle = await open(archivePath, 'r');
+  try {
+    await handle.read(head, 0, 2, 0);
+  } finally {
+    await handle.close();
+  }
+  const raw = createReadStream(archivePath);
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    const gunzip = createGunzip();
+    raw.on('error', (error) => gunzip.destroy(error));
+    return raw.pipe(gunzip);
+  }
+  return raw;
+}
+
+/**
+ * Restores an archive into the cache. Every member is checked against the
+ * manifest (path, type, size, SHA-256) while it is unpacked into a staging
+ * folder inside the cache; only when the whole archive checked out are the
+ * entries renamed into place, one rename per entry. A damaged archive changes nothing.
+ */
+export async function importCache(cacheDir: string, archivePath: string, options: ImportOptions = {}): Promise<ImportResult> {
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  try {
+    await stat(archivePath);
+  } catch {
+    throw new StrataError(`cache archive ${archivePath} does not exist`, { hint: 'give the path strata cache export wrote' });
+  }
+  await mkdir(cacheDir, { recursive: true });
+  const staging = join(cacheDir, `.import-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(staging);
+  try {
+    const manifest = await unpackVerified(archivePath, staging, maxFileBytes);
+    const entries = [...new Set(manifest.files.map((file) => entryOf(file.path)))].sort(byteOrder);
+    const installed: string[] = [];
+    const kept: string[] = [];
+    for (const entry of entries) {
+      const target = join(cacheDir, entry);
+      if (await exists(target)) {
+        kept.push(entry);
+        continue;
+      }
+      await mkdir(dirname(target), { recursive: true });
+      await rename(join(staging, entry), target);
+      installed.push(entry);
+    }
+    return {
+      archive: archivePath,
+      files: manifest.files.length,
+      bytes: manifest.files.reduce((sum, file) => sum + file.size, 0),
+      installed,
+      kept,
+    };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function unpackVerified(archivePath: string, staging: string, maxFileBytes: number): Promise<CacheManifest> {
+  const extract = tar.extract();
+  const source = await openArchive(archivePath);
+  source.on('error', (error) => extract.destroy(error));
+  source.pipe(extract);
+  let manifest: CacheManifest | undefined;
+  const expected = new Map<string, CacheManifestFile>();
+  const seen = new Set<string>();
+  try {
+    for await (const member of extract) {
+      const { name, type, size = 0 } = member.header;
+      if (type !== 'file') {
+        throw corrupt(archivePath, `member ${JSON.stringify(name)} is a ${type}; a cache archive holds regular files only`);
+      }
+      if (manifest === undefined) {
+        if (name !== MANIFEST_NAME) throw corrupt(archivePath, `the first member is ${JSON.stringify(name)}, not ${MANIFEST_NAME}`);
+        manifest = await readManifest(archivePath, member, size, maxFileBytes);
+        for (const file of manifest.files) expected.set(file.path, file);
+        continue;
+      }
+      const want = expected.get(name);
+      if (!safeArchivePath(name)) throw corrupt(archivePath, `member ${JSON.stringify(name)} would be written outside the cache`);
+      if (want === undefined) throw corrupt(archivePath, `member ${name} is not listed in the manifest`);
+      if (seen.has(name)) throw corrupt(archivePath, `member ${name} appears twice`);
+      if (size !== want.size) throw corrupt(archivePath, `member ${name} is ${size} bytes, the manifest says ${want.size}`);
+      if (size > maxFileBytes) throw corrupt(archivePath, `member ${name} is ${size} bytes, over the ${maxFileBytes}-byte limit`, 'raise --max-file-size if the cache really holds files this big');
+      seen.add(name);
+      const target = join(staging, name);
+      await mkdir(dirname(target), { recursive: true });
+      const hash = createHash('sha256');
+      await pipeline(member, hashingTap(hash), createWriteStream(target, { mode: want.mode === 0o755 ? 0o755 : 0o644 }));
+      const digest = hash.digest('hex');
+      if (digest !== want.sha256) throw corrupt(archivePath, `member ${name} has sha256 ${digest}, the manifest says ${want.sha256}`);
+    }
+  } catch (error) {
+    extract.destroy();
+    source.destroy();
+    if (error instanceof StrataError) throw error;
+    throw corrupt(archivePath, `cannot be read: ${(error as Error).message}`);
+  }
+  if (manifest === undefined) throw corrupt(archivePath, 'is empty (no manifest)');
+  const missing = manifest.files.filter((file) => !seen.has(file.path));
+  if (missing.length > 0) {
+    throw new StrataError(`${archivePath}: ${missing.length} file(s) listed in the manifest are missing from the archive`, {
+      details: missing.slice(0, 10).map((file) => file.path),
+      hint: 'the archive is truncated; export it again. Nothing was installed',
+    });
+  }
+  return manifest;
+}
+
+async function readManifest(archivePath: string, member: AsyncIterable<unknown>, size: number, maxFileBytes: number): Promise<CacheManifest> {
+  if (size > MAX_MANIFEST_BYTES) throw corrupt(archivePath, `its manifest is ${size} bytes, too big to be real`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of member) chunks.push(chunk as Buffer);
+  let parsed: CacheManifest;
+  try {
+    parsed = manifestSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  } catch (error) {
+    throw corrupt(archivePath, `its manifest is not a ${CACHE_ARCHIVE_FORMAT} manifest: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const paths = new Set<string>();
+  const entries = new Set<string>();
+  for (const file of parsed.files) {
+    if (!safeArchivePath(file.path)) throw corrupt(archivePath, `its manifest names ${JSON.stringify(file.path)}, which would be written outside the cache`);
+    if (paths.has(file.path)) throw corrupt(archivePath, `its manifest lists ${file.path} twice`);
+    if (file.size > maxFileBytes) throw corrupt(archivePath, `its manifest lists ${file.path} at ${file.size} bytes, over the ${maxFileBytes}-byte limit`, 'raise --max-file-size if the cache really holds files this big');
+    paths.add(file.path);
+    entries.add(entryOf(file.path));
+  }
+  // A file that is itself an entry cannot also be the folder of another one.
+  for (const path of paths) {
+    if (entries.has(path) && parsed.files.some((f) => f.path.startsWith(`${path}/`))) {
+      throw corrupt(archivePath, `its manifest uses ${path} as both a file and a folder`);
+    }
+  }
+  return parsed;
+}
+
+export interface CacheEntryInfo {
+  /** `bucket/entry`, relative to the cache folder. */
+  entry: string;
+  bytes: number;
+  /** Last use in ms since the epoch: the newest access or modification of anything in it. */
+  lastUsed: number;
+}
+
+/** The entries of the cache with their size and last use, least recently used first. */
+export async function listCacheEntries(cacheDir: string): Promise<CacheEntryInfo[]> {
+  if (!(await exists(cacheDir))) return [];
+  const infos: CacheEntryInfo[] = [];
+  for (const top of (await readdir(cacheDir)).sort(byteOrder)) {
+    if (hidden(top)) continue;
+    const topPath = join(cacheDir, top);
+    const st = await lstat(topPath);
+    if (!st.isDirectory()) {
+      infos.push({ entry: top, bytes: st.size, lastUsed: Math.max(st.atimeMs, st.mtimeMs) });
+      continue;
+    }
+    for (const name of (await readdir(topPath)).sort(byteOrder)) {
+      if (hidden(name)) continue;
+      infos.push(await entryInfo(cacheDir, `${top}/${name}`));
+    }
+  }
+  return infos.sort((a, b) => a.lastUsed - b.lastUsed || byteOrder(a.entry, b.entry));
+}
+
+async function entryInfo(cacheDir: string, entry: string): Promise<CacheEntryInfo> {
+  const absPath = join(cacheDir, entry);
+  const st = await lstat(absPath);
+  let bytes = st.isDirectory() ? 0 : st.size;
+  let lastUsed = Math.max(st.atimeMs, st.mtimeMs);
+  if (st.isDirectory()) {
+    for (const file of await walkTree(absPath)) {
+      const fst = await lstat(file.absPath);
+      if (file.type === 'file') bytes += fst.size;
+      lastUsed = Math.max(lastUsed, fst.atimeMs, fst.mtimeMs);
+    }
+  }
+  return { entry, bytes, lastUsed };
+}
+
+/**
+ * Records that an entry was just used (a cache hit), so that gc keeps it over
+ * entries nobody needed for longer. atime alone is not enough: most hosts
+ * mount with relatime or noatime.
+ */
+export async function touchCacheEntry(cacheDir: string, entry: string): Promise<void> {
+  const now = new Date();
+  await utimes(join(cacheDir, entry), now, now);
+}
+
+/** `2G`, `500M`, `1.5GiB`, `1024` (bytes); powers of 1024. */
+export function parseSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  if (!match) {
+    throw new StrataError(`'${text}' is not a size`, { kind: 'usage', hint: 'write a number of bytes or use a K, M, G or T suffix, e.g. 2G' });
+  }
+  const power = ['', 'k', 'm', 'g', 't'].indexOf(match[2]!.toLowerCase());
+  return Math.floor(Number(match[1]) * 1024 ** power);
+}
+
+export function formatSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export interface GcOptions {
+  maxBytes: number;
+  /** Entries that must survive whatever their age (in use by a running build). */
+  keep?: ReadonlySet<string>;
+  dryRun?: boolean;
+}
+
+export interface GcResult {
+  before: number;
+  after: number;
+  removed: Array<{ entry: string; bytes: number }>;
+  kept: number;
+}
+
+/**
+ * Removes least-recently-used entries until the cache is at most `maxBytes`.
+ * Each entry is first renamed to a hidden name (one atomic step: readers see
+ * it whole or not at all), then deleted.
+ */
+export async function gcCache(cacheDir: string, options: GcOptions): Promise<GcResult> {
+  const entries = await listCacheEntries(cacheDir);
+  const before = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+  let total = before;
+  const removed: GcResult['removed'] = [];
+  for (const entry of entries) {
+    if (total <= options.maxBytes) break;
+    if (options.keep?.has(entry.entry)) continue;
+    if (!options.dryRun) {
+      const doomed = join(cacheDir, `.gc-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await rename(join(cacheDir, entry.entry), doomed);
+      await rm(doomed, { recursive: true, force: true });
+    }
+    removed.push({ entry: entry.entry, bytes: entry.bytes });
+    total -= entry.bytes;
+  }
+  return { before, after: total, removed, kept: entries.length - removed.length };
+}
