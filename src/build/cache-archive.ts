@@ -341,7 +341,7 @@ export interface CacheEntryInfo {
   /** `bucket/entry`, relative to the cache folder. */
   entry: string;
   bytes: number;
-  /** Last use in ms since the epoch: the newest access or modification of anything in it. */
+  /** Last use in ms since the epoch: the newest modification time of the entry or anything in it. */
   lastUsed: number;
 }
 
@@ -354,7 +354,7 @@ export async function listCacheEntries(cacheDir: string): Promise<CacheEntryInfo
     const topPath = join(cacheDir, top);
     const st = await lstat(topPath);
     if (!st.isDirectory()) {
-      infos.push({ entry: top, bytes: st.size, lastUsed: Math.max(st.atimeMs, st.mtimeMs) });
+      infos.push({ entry: top, bytes: st.size, lastUsed: st.mtimeMs });
       continue;
     }
     for (const name of (await readdir(topPath)).sort(byteOrder)) {
@@ -369,12 +369,12 @@ async function entryInfo(cacheDir: string, entry: string): Promise<CacheEntryInf
   const absPath = join(cacheDir, entry);
   const st = await lstat(absPath);
   let bytes = st.isDirectory() ? 0 : st.size;
-  let lastUsed = Math.max(st.atimeMs, st.mtimeMs);
+  let lastUsed = st.mtimeMs;
   if (st.isDirectory()) {
     for (const file of await walkTree(absPath)) {
       const fst = await lstat(file.absPath);
       if (file.type === 'file') bytes += fst.size;
-      lastUsed = Math.max(lastUsed, fst.atimeMs, fst.mtimeMs);
+      lastUsed = Math.max(lastUsed, fst.mtimeMs);
     }
   }
   return { entry, bytes, lastUsed };
@@ -382,8 +382,9 @@ async function entryInfo(cacheDir: string, entry: string): Promise<CacheEntryInf
 
 /**
  * Records that an entry was just used (a cache hit), so that gc keeps it over
- * entries nobody needed for longer. atime alone is not enough: most hosts
- * mount with relatime or noatime.
+ * entries nobody needed for longer. Use is tracked by mtime, not atime: hosts
+ * mount with relatime or noatime, and merely scanning or exporting the cache
+ * would refresh atimes.
  */
 export async function touchCacheEntry(cacheDir: string, entry: string): Promise<void> {
   const now = new Date();
