@@ -1,14 +1,83 @@
+/**
+ * Loading a project: find toolkit.config.toml, read it and its includes, merge,
+ * validate against the schema, resolve paths and components. Every problem is
+ * collected and reported at once (StrataErrors), each at its FILE:LINE:COL.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { StrataError, StrataErrors } from '../util/errors.js';
 import type { DistroModel } from './model.js';
-import { StrataError } from '../util/errors.js';
+import { findProjectConfig } from './find-project.js';
+import { displayPath } from './config-file.js';
+import { readIncludeTree } from './includes.js';
+import { MergedDocument } from './merge.js';
+import { configSchema } from './schema.js';
+import { floatsForIntegers, issueErrors } from './issues.js';
+import { ProjectPaths } from './project-paths.js';
+import { resolveComponents } from './components.js';
+import { buildSettings, distroSettings, graphSettings, imageDefinitions, rpmSettings } from './settings.js';
+import { modelFingerprint } from './fingerprint.js';
 
 export interface LoadOptions {
   /** Folder to search for toolkit.config.toml from (upward). */
   cwd: string;
   /** Explicit config file; overrides the search. */
   configPath?: string;
+  /** Folder that file names in messages are relative to (default: the process's cwd). */
+  displayBase?: string;
 }
 
-// PLACEHOLDER: replaced by the config loader (issue 3).
-export async function loadProject(_options: LoadOptions): Promise<DistroModel> {
-  throw new StrataError('config loading is not implemented yet', { kind: 'build' });
+export async function loadProject(options: LoadOptions): Promise<DistroModel> {
+  const displayBase = options.displayBase ?? process.cwd();
+  const configFile = options.configPath === undefined ? findProjectConfig(options.cwd) : resolve(options.cwd, options.configPath);
+  if (!existsSync(configFile)) {
+    throw new StrataError(`config file ${displayPath(configFile, displayBase)} does not exist`, { hint: 'name an existing toolkit.config.toml with --config' });
+  }
+  const root = dirname(configFile);
+  const tree = await readIncludeTree(configFile, root, displayBase);
+  const errors = [...tree.errors];
+  const fail = (): never => {
+    throw new StrataErrors(inFileOrder(errors, tree.files.map((file) => file.display)));
+  };
+  const [first] = tree.files;
+  if (first === undefined) return fail();
+
+  const merged = new MergedDocument(first);
+  for (const file of tree.files) errors.push(...merged.add(file));
+  const parsed = configSchema.safeParse(merged.doc);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) errors.push(...issueErrors(issue, merged, configSchema));
+    return fail();
+  }
+  errors.push(...floatsForIntegers(merged, configSchema));
+  const config = parsed.data;
+
+  const paths = new ProjectPaths(root, merged, errors);
+  const distro = distroSettings(config.distro, paths);
+  const rpm = await rpmSettings(config.rpm, paths);
+  const components = await resolveComponents(config, merged, paths);
+  const build = buildSettings(config.build, paths);
+  const graph = graphSettings(config.graph, components, paths, merged);
+  const images = imageDefinitions(config.images, distro.arches, paths, merged);
+  if (errors.length > 0) return fail();
+
+  const model = { root, configFile, files: tree.files.map((file) => file.path), distro, rpm, components, build, graph, images };
+  return { ...model, fingerprint: modelFingerprint(model) };
+}
+
+/** Errors sorted by file (in merge order), line and column; duplicates dropped. */
+function inFileOrder(errors: StrataError[], files: string[]): StrataError[] {
+  const rank = (error: StrataError): [number, number, number] => {
+    const file = error.location ? files.indexOf(error.location.file) : -1;
+    return [file === -1 ? files.length : file, error.location?.line ?? 0, error.location?.col ?? 0];
+  };
+  const seen = new Set<string>();
+  return errors
+    .map((error) => ({ error, key: rank(error) }))
+    .sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2])
+    .map(({ error }) => error)
+    .filter((error) => {
+      const id = `${error.location?.file}:${error.location?.line}:${error.location?.col}:${error.message}`;
+      return seen.has(id) ? false : (seen.add(id), true);
+    });
 }

@@ -59,6 +59,8 @@ export interface Component {
   definedAt: SourceLocation;
   /** 'stanza' for [components.NAME], 'glob' for bulk declarations. */
   origin: 'stanza' | 'glob';
+  /** For a component a glob found: the [components.NAME] stanza that refines it, if any. */
+  refinedAt?: SourceLocation;
   /** Explicit sha256 pins from config, merged over the signatures file. */
   sourceHashes: Record<string, string>;
   /** Arches this component is built for (default: all distro arches). */
