@@ -2,12 +2,18 @@
  * Moving the content-addressed cache between machines (CI runs) and keeping
  * it small: `strata cache export|import|gc`.
  *
- * The cache is treated as a set of entries: an entry is a folder (or file)
- * one level below a top-level bucket (`<cache>/<bucket>/<entry>`), or a file
- * directly in the cache folder. Entries are the unit of installing and
- * deleting, so a reader sees an entry completely or not at all. Names that
- * start with a dot (temporary files of atomic writes, locks, staging folders)
- * are never exported, imported or counted.
+ * The cache is a set of entries. Walking down from the cache folder, the
+ * first path segment whose name carries a digest (16 or more hex digits:
+ * `build/roots/<id>`, `build/seeds/<hex>.rpm`, `jobs/<key>`), or else the
+ * regular file itself (`build/digests.json`), is an entry; the folders above
+ * it are buckets. Entries are the unit of installing and deleting, so a reader
+ * sees an entry completely or not at all. Names that start with a dot
+ * (temporary files of atomic writes, locks, staging folders) are never
+ * exported, imported or counted.
+ *
+ * Only portable entries travel: an entry holding symlinks or special files
+ * (an unpacked build root) is derived data that the build recreates from
+ * its blobs, and an archive member that is a link is refused on import.
  *
  * Archive format (`strata-cache/1`): a tar (optionally gzip-compressed) whose
  * first member is `strata-cache.json`, the list of every file with its size,
@@ -16,7 +22,7 @@
  * exports to the same bytes.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -26,7 +32,6 @@ import * as tar from 'tar-stream';
 import { z } from 'zod';
 import { tempSibling } from '../util/atomic.js';
 import { StrataError } from '../util/errors.js';
-import { walkTree } from '../util/paths.js';
 
 export const CACHE_ARCHIVE_FORMAT = 'strata-cache/1';
 export const MANIFEST_NAME = 'strata-cache.json';
@@ -55,10 +60,13 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** The entry a cache-relative path belongs to: `bucket/entry`, or a top-level file itself. */
+const DIGEST_NAME = /[0-9a-f]{16,}/;
+
+/** The entry a cache-relative file path belongs to (see the module comment). */
 export function entryOf(relPath: string): string {
   const parts = relPath.split('/');
-  return parts.length <= 2 ? relPath : `${parts[0]}/${parts[1]}`;
+  const at = parts.findIndex((part, i) => i === parts.length - 1 || DIGEST_NAME.test(part));
+  return parts.slice(0, at + 1).join('/');
 }
 
 /**
@@ -81,22 +89,61 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Every regular file of the cache, sorted; refuses links and special files, which no cache entry should hold. */
-export async function listCacheFiles(cacheDir: string): Promise<Array<{ path: string; absPath: string; size: number; mode: number }>> {
+export interface CacheFile {
+  /** Relative to the cache folder, '/'-separated. */
+  path: string;
+  absPath: string;
+  size: number;
+  /** 0o755 or 0o644: the only modes an archive carries. */
+  mode: number;
+}
+
+export interface CacheEntryInfo {
+  /** Relative to the cache folder, e.g. `build/roots/3f…`. */
+  entry: string;
+  bytes: number;
+  /** Last use in ms since the epoch: the newest modification time of the entry or anything in it. */
+  lastUsed: number;
+  /** Regular files only (no links, devices): the entry can travel in an archive. */
+  portable: boolean;
+  files: CacheFile[];
+}
+
+/** Every entry of the cache with its files, size and last use, sorted by name. */
+export async function scanCache(cacheDir: string): Promise<CacheEntryInfo[]> {
   if (!(await exists(cacheDir))) return [];
-  const entries = await walkTree(cacheDir);
-  const files = [];
-  for (const entry of entries) {
-    if (entry.path.split('/').some(hidden)) continue;
-    if (entry.type === 'dir') continue;
-    if (entry.type !== 'file') {
-      throw new StrataError(`the cache holds a ${entry.type} at ${entry.path}, which strata cache export does not carry`, {
-        hint: `remove it (rm '${entry.absPath}') and export again`,
-      });
+  const entries = new Map<string, CacheEntryInfo>();
+  const entryFor = (rel: string): CacheEntryInfo => {
+    const name = entryOf(rel);
+    let info = entries.get(name);
+    if (!info) entries.set(name, (info = { entry: name, bytes: 0, lastUsed: 0, portable: true, files: [] }));
+    return info;
+  };
+  async function visit(dir: string, rel: string): Promise<void> {
+    for (const dirent of await readdir(dir, { withFileTypes: true })) {
+      if (hidden(dirent.name)) continue;
+      const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
+      const absPath = join(dir, dirent.name);
+      const st = await lstat(absPath);
+      if (dirent.isDirectory()) {
+        // A folder that is (or is inside) an entry: its own mtime records a use (touchCacheEntry).
+        if (DIGEST_NAME.test(childRel)) {
+          const info = entryFor(`${childRel}/x`);
+          info.lastUsed = Math.max(info.lastUsed, st.mtimeMs);
+        }
+        await visit(absPath, childRel);
+        continue;
+      }
+      const info = entryFor(childRel);
+      info.bytes += st.size;
+      info.lastUsed = Math.max(info.lastUsed, st.mtimeMs);
+      if (dirent.isFile()) info.files.push({ path: childRel, absPath, size: st.size, mode: st.mode & 0o111 ? 0o755 : 0o644 });
+      else info.portable = false;
     }
-    files.push({ path: entry.path, absPath: entry.absPath, size: entry.size, mode: entry.mode & 0o111 ? 0o755 : 0o644 });
   }
-  return files;
+  await visit(cacheDir, '');
+  for (const info of entries.values()) info.files.sort((a, b) => byteOrder(a.path, b.path));
+  return [...entries.values()].sort((a, b) => byteOrder(a.entry, b.entry));
 }
 
 function hashingTap(hash: ReturnType<typeof createHash>): Transform {
@@ -113,6 +160,8 @@ export interface ExportResult {
   files: number;
   bytes: number;
   entries: number;
+  /** Entries left out because they hold links or special files (the build recreates them). */
+  skipped: string[];
 }
 
 /**
@@ -120,7 +169,9 @@ export interface ExportResult {
  * name ends in `.gz`/`.tgz`). The archive appears under its name only when complete.
  */
 export async function exportCache(cacheDir: string, archivePath: string): Promise<ExportResult> {
-  const files = await listCacheFiles(cacheDir);
+  const entries = await scanCache(cacheDir);
+  const portable = entries.filter((entry) => entry.portable);
+  const files = portable.flatMap((entry) => entry.files).sort((a, b) => byteOrder(a.path, b.path));
   // Hash first: the manifest leads the archive so that import can check each member as it streams by.
   const manifest: CacheManifest = { format: CACHE_ARCHIVE_FORMAT, files: [] };
   for (const file of files) {
@@ -176,7 +227,13 @@ export async function exportCache(cacheDir: string, archivePath: string): Promis
     throw error;
   }
   const bytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
-  return { archive: archivePath, files: files.length, bytes, entries: new Set(files.map((f) => entryOf(f.path))).size };
+  return {
+    archive: archivePath,
+    files: files.length,
+    bytes,
+    entries: portable.length,
+    skipped: entries.filter((entry) => !entry.portable).map((entry) => entry.entry),
+  };
 }
 
 export interface ImportOptions {
@@ -243,7 +300,15 @@ export async function importCache(cacheDir: string, archivePath: string, options
         continue;
       }
       await mkdir(dirname(target), { recursive: true });
-      await rename(join(staging, entry), target);
+      try {
+        await rename(join(staging, entry), target);
+      } catch (error) {
+        // A build running meanwhile produced the same entry first: same key, same content.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+        kept.push(entry);
+        continue;
+      }
       installed.push(entry);
     }
     return {
@@ -320,64 +385,102 @@ async function readManifest(archivePath: string, member: AsyncIterable<unknown>,
     throw corrupt(archivePath, `its manifest is not a ${CACHE_ARCHIVE_FORMAT} manifest: ${(error as Error).message.split('\n')[0]}`);
   }
   const paths = new Set<string>();
-  const entries = new Set<string>();
+  const folders = new Set<string>();
   for (const file of parsed.files) {
     if (!safeArchivePath(file.path)) throw corrupt(archivePath, `its manifest names ${JSON.stringify(file.path)}, which would be written outside the cache`);
     if (paths.has(file.path)) throw corrupt(archivePath, `its manifest lists ${file.path} twice`);
     if (file.size > maxFileBytes) throw corrupt(archivePath, `its manifest lists ${file.path} at ${file.size} bytes, over the ${maxFileBytes}-byte limit`, 'raise --max-file-size if the cache really holds files this big');
     paths.add(file.path);
-    entries.add(entryOf(file.path));
+    const parts = file.path.split('/');
+    for (let i = 1; i < parts.length; i++) folders.add(parts.slice(0, i).join('/'));
   }
-  // A file that is itself an entry cannot also be the folder of another one.
-  for (const path of paths) {
-    if (entries.has(path) && parsed.files.some((f) => f.path.startsWith(`${path}/`))) {
-      throw corrupt(archivePath, `its manifest uses ${path} as both a file and a folder`);
-    }
-  }
+  const clash = [...paths].find((path) => folders.has(path));
+  if (clash !== undefined) throw corrupt(archivePath, `its manifest uses ${clash} as both a file and a folder`);
   return parsed;
 }
 
-export interface CacheEntryInfo {
-  /** `bucket/entry`, relative to the cache folder. */
-  entry: string;
-  bytes: number;
-  /** Last use in ms since the epoch: the newest modification time of the entry or anything in it. */
-  lastUsed: number;
-}
-
-/** The entries of the cache with their size and last use, least recently used first. */
+/** The entries of the cache, least recently used first (the order gc deletes in). */
 export async function listCacheEntries(cacheDir: string): Promise<CacheEntryInfo[]> {
-  if (!(await exists(cacheDir))) return [];
-  const infos: CacheEntryInfo[] = [];
-  for (const top of (await readdir(cacheDir)).sort(byteOrder)) {
-    if (hidden(top)) continue;
-    const topPath = join(cacheDir, top);
-    const st = await lstat(topPath);
-    if (!st.isDirectory()) {
-      infos.push({ entry: top, bytes: st.size, lastUsed: st.mtimeMs });
-      continue;
-    }
-    for (const name of (await readdir(topPath)).sort(byteOrder)) {
-      if (hidden(name)) continue;
-      infos.push(await entryInfo(cacheDir, `${top}/${name}`));
-    }
-  }
-  return infos.sort((a, b) => a.lastUsed - b.lastUsed || byteOrder(a.entry, b.entry));
+  return (await scanCache(cacheDir)).sort((a, b) => a.lastUsed - b.lastUsed || byteOrder(a.entry, b.entry));
 }
 
-async function entryInfo(cacheDir: string, entry: string): Promise<CacheEntryInfo> {
-  const absPath = join(cacheDir, entry);
-  const st = await lstat(absPath);
-  let bytes = st.isDirectory() ? 0 : st.size;
-  let lastUsed = st.mtimeMs;
-  if (st.isDirectory()) {
-    for (const file of await walkTree(absPath)) {
-      const fst = await lstat(file.absPath);
-      if (file.type === 'file') bytes += fst.size;
-      lastUsed = Math.max(lastUsed, fst.mtimeMs);
+const USERS_DIR = '.users';
+const GC_LOCK = '.gc.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function holder(path: string): Promise<number | null> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const pid = Number.parseInt(text, 10);
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
+}
+
+export interface CacheLease {
+  release(): Promise<void>;
+}
+
+/**
+ * Marks the cache as in use for as long as a build runs, so that
+ * `strata cache gc` never deletes an entry under it. Each side first
+ * announces itself and then looks for the other (a build: its lease, then the
+ * gc lock; gc: its lock, then the leases), so the two can never both go ahead.
+ * While a gc runs, a new lease waits for it to finish.
+ */
+export async function leaseCache(cacheDir: string, signal?: AbortSignal): Promise<CacheLease> {
+  const users = join(cacheDir, USERS_DIR);
+  await mkdir(users, { recursive: true });
+  const mine = join(users, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  await writeFile(mine, String(process.pid));
+  try {
+    while ((await holder(join(cacheDir, GC_LOCK))) !== null) {
+      if (signal?.aborted) throw new StrataError('interrupted', { kind: 'interrupted' });
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
+    }
+  } catch (error) {
+    await rm(mine, { force: true });
+    throw error;
+  }
+  return { release: () => rm(mine, { force: true }) };
+}
+
+/** Holds the cache for gc: no build may hold a lease meanwhile. */
+export async function lockCacheForGc(cacheDir: string): Promise<CacheLease> {
+  await mkdir(cacheDir, { recursive: true });
+  const lock = join(cacheDir, GC_LOCK);
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = await holder(lock);
+      if (pid !== null) {
+        throw new StrataError(`another strata cache gc (pid ${pid}) is running on ${cacheDir}`, { hint: 'wait for it to finish' });
+      }
+      // Left behind by a gc that died: take it over.
+      await rm(lock, { force: true });
     }
   }
-  return { entry, bytes, lastUsed };
+  const users = await readdir(join(cacheDir, USERS_DIR)).catch(() => [] as string[]);
+  for (const user of users) {
+    const pid = await holder(join(cacheDir, USERS_DIR, user));
+    if (pid === null) {
+      await rm(join(cacheDir, USERS_DIR, user), { force: true });
+    } else if (pid !== process.pid) {
+      await rm(lock, { force: true });
+      throw new StrataError(`a strata build (pid ${pid}) is using the cache ${cacheDir}`, {
+        hint: 'run strata cache gc when no build is running (in CI: after the build step)',
+      });
+    }
+  }
+  return { release: () => rm(lock, { force: true }) };
 }
 
 /**
@@ -414,8 +517,6 @@ export function formatSize(bytes: number): string {
 
 export interface GcOptions {
   maxBytes: number;
-  /** Entries that must survive whatever their age (in use by a running build). */
-  keep?: ReadonlySet<string>;
   dryRun?: boolean;
 }
 
@@ -429,7 +530,8 @@ export interface GcResult {
 /**
  * Removes least-recently-used entries until the cache is at most `maxBytes`.
  * Each entry is first renamed to a hidden name (one atomic step: readers see
- * it whole or not at all), then deleted.
+ * it whole or not at all), then deleted. Call it under lockCacheForGc, which
+ * guarantees no build is using any entry.
  */
 export async function gcCache(cacheDir: string, options: GcOptions): Promise<GcResult> {
   const entries = await listCacheEntries(cacheDir);
@@ -438,7 +540,6 @@ export async function gcCache(cacheDir: string, options: GcOptions): Promise<GcR
   const removed: GcResult['removed'] = [];
   for (const entry of entries) {
     if (total <= options.maxBytes) break;
-    if (options.keep?.has(entry.entry)) continue;
     if (!options.dryRun) {
       const doomed = join(cacheDir, `.gc-${process.pid}-${randomBytes(4).toString('hex')}`);
       await rename(join(cacheDir, entry.entry), doomed);

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { defineCommand, type CommandContext } from './command.js';
 import { loadModel } from './project.js';
-import { DEFAULT_MAX_FILE_BYTES, exportCache, formatSize, gcCache, importCache, listCacheEntries, parseSize } from '../build/cache-archive.js';
+import { DEFAULT_MAX_FILE_BYTES, exportCache, formatSize, gcCache, importCache, listCacheEntries, lockCacheForGc, parseSize } from '../build/cache-archive.js';
 import { usageError } from '../util/errors.js';
 
 const ACTIONS = ['export', 'import', 'gc', 'list'] as const;
@@ -54,9 +54,10 @@ export default defineCommand<CacheArgs>({
     switch (action) {
       case 'export': {
         const result = await exportCache(cacheDir, resolve(context.cwd, args.archive!));
+        const skipped = result.skipped.length > 0 ? `; left out ${result.skipped.length} unpacked build roots (recreated on use)` : '';
         return {
           json: { cacheDir, ...result },
-          text: `exported ${result.entries} entries (${result.files} files, ${formatSize(result.bytes)}) to ${result.archive}`,
+          text: `exported ${result.entries} entries (${result.files} files, ${formatSize(result.bytes)}) to ${result.archive}${skipped}`,
         };
       }
       case 'import': {
@@ -73,7 +74,8 @@ export default defineCommand<CacheArgs>({
       }
       case 'gc': {
         const maxBytes = parseSize(args.maxSize!);
-        const result = await gcCache(cacheDir, { maxBytes, dryRun: args.dryRun });
+        const lock = await lockCacheForGc(cacheDir);
+        const result = await gcCache(cacheDir, { maxBytes, dryRun: args.dryRun }).finally(() => lock.release());
         const verb = args.dryRun ? 'would remove' : 'removed';
         const lines = result.removed.map((r) => `  ${verb} ${r.entry} (${formatSize(r.bytes)})`);
         lines.push(`${verb} ${result.removed.length} entries: ${formatSize(result.before)} → ${formatSize(result.after)} (limit ${formatSize(maxBytes)}), ${result.kept} kept`);
@@ -82,10 +84,14 @@ export default defineCommand<CacheArgs>({
       case 'list': {
         const entries = await listCacheEntries(cacheDir);
         const total = entries.reduce((sum, e) => sum + e.bytes, 0);
-        const lines = entries.map((e) => `${new Date(e.lastUsed).toISOString().slice(0, 19)}Z  ${formatSize(e.bytes).padStart(10)}  ${e.entry}`);
+        const lines = entries.map((e) => `${new Date(e.lastUsed).toISOString().slice(0, 19)}Z  ${formatSize(e.bytes).padStart(10)}  ${e.entry}${e.portable ? '' : '  (not exported)'}`);
         lines.push(`${entries.length} entries, ${formatSize(total)} in ${cacheDir} (least recently used first)`);
         return {
-          json: { cacheDir, bytes: total, entries: entries.map((e) => ({ ...e, lastUsed: new Date(e.lastUsed).toISOString() })) },
+          json: {
+            cacheDir,
+            bytes: total,
+            entries: entries.map((e) => ({ entry: e.entry, bytes: e.bytes, files: e.files.length, portable: e.portable, lastUsed: new Date(e.lastUsed).toISOString() })),
+          },
           text: lines.join('\n'),
         };
       }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar-stream';
@@ -11,7 +11,10 @@ import {
   exportCache,
   gcCache,
   importCache,
+  leaseCache,
   listCacheEntries,
+  lockCacheForGc,
+  touchCacheEntry,
   parseSize,
   safeArchivePath,
 } from '../../src/build/cache-archive.js';
@@ -27,20 +30,32 @@ async function scratch(t: { after: (fn: () => Promise<void>) => void }): Promise
   return dir;
 }
 
-/** A cache shaped like a build cache: blobs by digest, job records by key, a lock and a temp file that must not travel. */
+const KEY_A = sha256('job a');
+const KEY_B = sha256('job b');
+const ROOT_ID = sha256('root');
+const BLOB = sha256('blob');
+
+/**
+ * A cache shaped like the build's: blobs by digest, job entries by key, a
+ * digest record, an unpacked root with a symlink (not portable), and a lock
+ * and a temporary file that must not travel.
+ */
 async function makeCache(dir: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {
-    'blobs/5e/5e8f-blob': 'x'.repeat(100_000),
-    'jobs/key-a/record.json': '{"job":"greet/x86_64"}\n',
-    'jobs/key-a/greet-1.0-1.x86_64.rpm': 'rpm bytes a',
-    'jobs/key-b/record.json': '{"job":"tinyinit/x86_64"}\n',
-    'version': '1\n',
+    [`blobs/${BLOB.slice(0, 2)}/${BLOB}`]: 'x'.repeat(100_000),
+    [`jobs/${KEY_A}/record.json`]: '{"job":"greet/x86_64"}\n',
+    [`jobs/${KEY_A}/greet-1.0-1.x86_64.rpm`]: 'rpm bytes a',
+    [`jobs/${KEY_B}/record.json`]: '{"job":"tinyinit/x86_64"}\n',
+    'build/digests.json': '{}\n',
   };
   for (const [path, content] of Object.entries(files)) {
     await mkdir(join(dir, path, '..'), { recursive: true });
     await writeFile(join(dir, path), content);
   }
-  await writeFile(join(dir, '.lock'), '');
+  await mkdir(join(dir, 'build', 'roots', ROOT_ID, 'usr', 'bin'), { recursive: true });
+  await writeFile(join(dir, 'build', 'roots', ROOT_ID, 'usr', 'bin', 'sh'), 'shell');
+  await symlink('usr/bin', join(dir, 'build', 'roots', ROOT_ID, 'bin'));
+  await writeFile(join(dir, '.gc.lock'), '');
   await writeFile(join(dir, 'jobs', '.record.json.tmp-1-abcd'), 'partial');
   return files;
 }
@@ -57,8 +72,9 @@ test('export then import into an empty cache restores every file, and nothing hi
   const exported = await exportCache(join(dir, 'a'), join(dir, 'cache.tar.gz'));
   assert.equal(exported.files, 5);
   assert.equal(exported.entries, 4);
+  assert.deepEqual(exported.skipped, [`build/roots/${ROOT_ID}`]);
   const imported = await importCache(join(dir, 'b'), join(dir, 'cache.tar.gz'));
-  assert.deepEqual(imported.installed, ['blobs/5e', 'jobs/key-a', 'jobs/key-b', 'version']);
+  assert.deepEqual(imported.installed, [`blobs/${BLOB.slice(0, 2)}/${BLOB}`, 'build/digests.json', `jobs/${KEY_A}`, `jobs/${KEY_B}`]);
   assert.deepEqual(await contents(join(dir, 'b')), files);
 });
 
@@ -66,7 +82,7 @@ test('export is deterministic: the same content gives the same bytes whatever th
   const dir = await scratch(t);
   await makeCache(join(dir, 'a'));
   await cp(join(dir, 'a'), join(dir, 'copy'), { recursive: true });
-  await utimes(join(dir, 'copy', 'version'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+  await utimes(join(dir, 'copy', 'build', 'digests.json'), new Date(2001, 1, 1), new Date(2001, 1, 1));
   await exportCache(join(dir, 'a'), join(dir, 'one.tar.gz'));
   await exportCache(join(dir, 'copy'), join(dir, 'two.tar.gz'));
   assert.equal(sha256(await readFile(join(dir, 'one.tar.gz'))), sha256(await readFile(join(dir, 'two.tar.gz'))));
@@ -76,11 +92,12 @@ test('import keeps entries the cache already has', async (t) => {
   const dir = await scratch(t);
   await makeCache(join(dir, 'a'));
   await exportCache(join(dir, 'a'), join(dir, 'cache.tar'));
-  await mkdir(join(dir, 'b', 'jobs', 'key-a'), { recursive: true });
-  await writeFile(join(dir, 'b', 'jobs', 'key-a', 'record.json'), 'local');
+  await mkdir(join(dir, 'b', 'jobs', KEY_A), { recursive: true });
+  await writeFile(join(dir, 'b', 'jobs', KEY_A, 'record.json'), 'local');
   const result = await importCache(join(dir, 'b'), join(dir, 'cache.tar'));
-  assert.deepEqual(result.kept, ['jobs/key-a']);
-  assert.equal(await readFile(join(dir, 'b', 'jobs', 'key-a', 'record.json'), 'utf8'), 'local');
+  assert.deepEqual(result.kept, [`jobs/${KEY_A}`]);
+  assert.equal(result.installed.length, 3);
+  assert.equal(await readFile(join(dir, 'b', 'jobs', KEY_A, 'record.json'), 'utf8'), 'local');
 });
 
 interface Member {
@@ -155,24 +172,50 @@ test('safeArchivePath accepts plain relative paths only', () => {
   for (const bad of ['', '/a', 'a/../b', './a', 'a//b', 'a\\b', '.hidden', 'jobs/.tmp']) assert.equal(safeArchivePath(bad), false, bad);
 });
 
-test('gc removes least-recently-used entries until under the limit, never the kept ones', async (t) => {
+test('gc removes least-recently-used entries until under the limit', async (t) => {
   const dir = await scratch(t);
   const cache = join(dir, 'cache');
-  const ages: Array<[string, number]> = [['jobs/oldest', 4], ['jobs/old', 3], ['jobs/in-use', 5], ['jobs/new', 1]];
-  for (const [entry, daysAgo] of ages) {
-    await mkdir(join(cache, entry), { recursive: true });
-    await writeFile(join(cache, entry, 'data'), 'x'.repeat(1000));
+  const ages: Array<[string, number]> = [['oldest', 4], ['old', 3], ['new', 1], ['newest', 0]];
+  const entry = (name: string): string => `jobs/${sha256(name)}`;
+  for (const [name, daysAgo] of ages) {
+    await mkdir(join(cache, entry(name)), { recursive: true });
+    await writeFile(join(cache, entry(name), 'data'), 'x'.repeat(1000));
     const when = new Date(Date.now() - daysAgo * 86_400_000);
-    await utimes(join(cache, entry, 'data'), when, when);
-    await utimes(join(cache, entry), when, when);
+    await utimes(join(cache, entry(name), 'data'), when, when);
+    await utimes(join(cache, entry(name)), when, when);
   }
-  assert.deepEqual((await listCacheEntries(cache)).map((e) => e.entry), ['jobs/in-use', 'jobs/oldest', 'jobs/old', 'jobs/new']);
-  const dry = await gcCache(cache, { maxBytes: 2000, keep: new Set(['jobs/in-use']), dryRun: true });
-  assert.deepEqual(dry.removed.map((r) => r.entry), ['jobs/oldest', 'jobs/old']);
+  assert.deepEqual((await listCacheEntries(cache)).map((e) => e.entry), ['oldest', 'old', 'new', 'newest'].map(entry));
+  // A use refreshes an entry: the oldest becomes the newest.
+  await touchCacheEntry(cache, entry('oldest'));
+  const dry = await gcCache(cache, { maxBytes: 2000, dryRun: true });
+  assert.deepEqual(dry.removed.map((r) => r.entry), [entry('old'), entry('new')]);
   assert.equal((await readdir(join(cache, 'jobs'))).length, 4);
-  const result = await gcCache(cache, { maxBytes: 2000, keep: new Set(['jobs/in-use']) });
-  assert.deepEqual(result, { before: 4000, after: 2000, removed: [{ entry: 'jobs/oldest', bytes: 1000 }, { entry: 'jobs/old', bytes: 1000 }], kept: 2 });
-  assert.deepEqual((await readdir(join(cache, 'jobs'))).sort(), ['in-use', 'new']);
+  const result = await gcCache(cache, { maxBytes: 2000 });
+  assert.deepEqual(result, { before: 4000, after: 2000, removed: [{ entry: entry('old'), bytes: 1000 }, { entry: entry('new'), bytes: 1000 }], kept: 2 });
+  assert.deepEqual((await readdir(join(cache, 'jobs'))).sort(), [sha256('oldest'), sha256('newest')].sort());
+});
+
+test('gc refuses while a build holds a lease, and a lease waits for a running gc', async (t) => {
+  const dir = await scratch(t);
+  const cache = join(dir, 'cache');
+  // A lease of another live process (this test's parent stands in for a running build).
+  await mkdir(join(cache, '.users'), { recursive: true });
+  await writeFile(join(cache, '.users', 'build'), String(process.ppid));
+  await assert.rejects(lockCacheForGc(cache), /a strata build \(pid \d+\) is using the cache/);
+  // A lease whose process is gone does not block gc.
+  await writeFile(join(cache, '.users', 'build'), '999999999');
+  const gc = await lockCacheForGc(cache);
+  let leased = false;
+  const lease = leaseCache(cache).then((l) => {
+    leased = true;
+    return l;
+  });
+  await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
+  assert.equal(leased, false, 'a build started while gc held the cache');
+  await gc.release();
+  await (await lease).release();
+  assert.equal(leased, true);
+  assert.deepEqual(await readdir(join(cache, '.users')), []);
 });
 
 test('parseSize reads the sizes users write', () => {
