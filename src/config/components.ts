@@ -82,8 +82,14 @@ function componentArches(raw: RawComponent, path: Array<string | number>, distro
   return [...new Set(raw.arches)];
 }
 
-export async function resolveComponents(config: RawConfig, merged: MergedDocument, paths: ProjectPaths): Promise<Record<string, Component>> {
-  const found = await specsFromGlobs(config['component-globs'], paths, merged);
+export async function resolveComponents(
+  globs: RawConfig['component-globs'],
+  stanzas: RawConfig['components'],
+  distroArches: Arch[],
+  merged: MergedDocument,
+  paths: ProjectPaths,
+): Promise<Record<string, Component>> {
+  const found = await specsFromGlobs(globs, paths, merged);
   const components = new Map<string, Component>();
   for (const [name, spec] of found) {
     const specPath = resolve(paths.root, spec.rel);
@@ -98,7 +104,7 @@ export async function resolveComponents(config: RawConfig, merged: MergedDocumen
       arches: null,
     });
   }
-  for (const [name, raw] of Object.entries(config.components)) {
+  for (const [name, raw] of Object.entries(stanzas)) {
     const path = ['components', name];
     const stanzaAt = merged.keyAt(path);
     const globbed = components.get(name);
@@ -128,7 +134,7 @@ export async function resolveComponents(config: RawConfig, merged: MergedDocumen
       origin: globbed ? 'glob' : 'stanza',
       ...(globbed ? { refinedAt: stanzaAt } : {}),
       sourceHashes: raw['source-hashes'],
-      arches: componentArches(raw, path, config.distro.arches, paths),
+      arches: componentArches(raw, path, distroArches, paths),
     });
   }
   const sorted = [...components.keys()].sort();

@@ -47,7 +47,7 @@ export async function readIncludeTree(configFile: string, root: string, displayB
       } else if (existsSync(full)) {
         matches = [full];
       } else {
-        errors.push(new StrataError(`included file '${entry.pattern}' does not exist`, { location: at, hint: `looked for ${displayPath(full, displayBase)}; a glob that matches nothing is allowed, a plain path is not` }));
+        errors.push(new StrataError(`included file '${entry.pattern}' does not exist`, { location: at, hint: 'the path is relative to the including file; a glob may match nothing, a plain path must exist' }));
         continue;
       }
       for (const match of matches) {

@@ -49,6 +49,10 @@ export function schemaAt(root: z.ZodType, path: KeyPath): Schema | undefined {
   return s;
 }
 
+function isIntegerSchema(schema: Schema | undefined): boolean {
+  return schema?._zod.def.format === 'safeint';
+}
+
 /** The keys a table at `path` accepts (for suggestions). */
 function knownKeys(root: z.ZodType, path: KeyPath): string[] {
   const def = schemaAt(root, path)?._zod.def;
@@ -105,7 +109,7 @@ export function issueErrors(issue: z.core.$ZodIssue, merged: MergedDocument, sch
       const known = knownKeys(schema, path);
       return issue.keys.map(
         (key) =>
-          new StrataError(`unknown key '${key}' in ${formatTable(path)}${didYouMean(key, known)}`, {
+          new StrataError(`unknown ${path.length === 0 ? 'top-level key' : 'key'} '${key}'${path.length === 0 ? '' : ` in ${formatTable(path)}`}${didYouMean(key, known)}`, {
             location: merged.keyAt([...path, key]),
             ...(known.length > 0 && !closest(key, known) ? { hint: `known keys: ${known.join(', ')}` } : {}),
           }),
@@ -119,7 +123,8 @@ export function issueErrors(issue: z.core.$ZodIssue, merged: MergedDocument, sch
         return [new StrataError(`missing required ${what}`, { location: merged.keyAt(parent) })];
       }
       const got = kindOf(merged.origin(path), value);
-      const message = issue.expected === 'int' && got === 'integer' ? `${where}: integer out of range` : `${where}: expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeKind(got)}`;
+      const expected = isIntegerSchema(schemaAt(schema, path)) ? 'int' : issue.expected;
+      const message = expected === 'int' && got === 'integer' ? `${where}: integer out of range` : `${where}: expected ${EXPECTED[expected] ?? expected}, got ${describeKind(got)}`;
       return [new StrataError(message, { location: merged.valueAt(path) })];
     }
     case 'invalid_value': {
@@ -160,7 +165,7 @@ export function floatsForIntegers(merged: MergedDocument, schema: z.ZodType): St
   const visit = (value: unknown, path: KeyPath): void => {
     if (Array.isArray(value)) value.forEach((element, index) => visit(element, [...path, index]));
     else if (isTable(value)) for (const [key, inner] of Object.entries(value)) visit(inner, [...path, key]);
-    else if (typeof value === 'number' && merged.origin(path)?.kind === 'float' && schemaAt(schema, path)?._zod.def.format === 'safeint') {
+    else if (typeof value === 'number' && merged.origin(path)?.kind === 'float' && isIntegerSchema(schemaAt(schema, path))) {
       errors.push(new StrataError(`${formatPath(path)}: expected an integer, got a float`, { location: merged.valueAt(path) }));
     }
   };

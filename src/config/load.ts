@@ -11,7 +11,7 @@ import { findProjectConfig } from './find-project.js';
 import { displayPath } from './config-file.js';
 import { readIncludeTree } from './includes.js';
 import { MergedDocument } from './merge.js';
-import { configSchema } from './schema.js';
+import { configSchema, type RawConfig } from './schema.js';
 import { floatsForIntegers, issueErrors } from './issues.js';
 import { ProjectPaths } from './project-paths.js';
 import { resolveComponents } from './components.js';
@@ -45,24 +45,35 @@ export async function loadProject(options: LoadOptions): Promise<DistroModel> {
   const merged = new MergedDocument(first);
   for (const file of tree.files) errors.push(...merged.add(file));
   const parsed = configSchema.safeParse(merged.doc);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) errors.push(...issueErrors(issue, merged, configSchema));
-    return fail();
-  }
+  if (!parsed.success) for (const issue of parsed.error.issues) errors.push(...issueErrors(issue, merged, configSchema));
   errors.push(...floatsForIntegers(merged, configSchema));
-  const config = parsed.data;
+  // With schema errors, the sections that are valid on their own are still
+  // checked further, so that one run reports every problem it can.
+  const config = parsed.success ? parsed.data : validSections(merged.doc);
 
   const paths = new ProjectPaths(root, merged, errors);
-  const distro = distroSettings(config.distro, paths);
-  const rpm = await rpmSettings(config.rpm, paths);
-  const components = await resolveComponents(config, merged, paths);
-  const build = buildSettings(config.build, paths);
-  const graph = graphSettings(config.graph, components, paths, merged);
-  const images = imageDefinitions(config.images, distro.arches, paths, merged);
-  if (errors.length > 0) return fail();
+  const distro = config.distro && distroSettings(config.distro, paths);
+  const rpm = config.rpm && (await rpmSettings(config.rpm, paths));
+  const globs = config['component-globs'];
+  const stanzas = config.components;
+  const components = distro && globs && stanzas ? await resolveComponents(globs, stanzas, distro.arches, merged, paths) : undefined;
+  const build = config.build && buildSettings(config.build, paths);
+  const graph = config.graph && components && graphSettings(config.graph, components, paths, merged);
+  const images = config.images && distro && imageDefinitions(config.images, distro.arches, paths, merged);
+  if (errors.length > 0 || !distro || !rpm || !components || !build || !graph || !images) return fail();
 
   const model = { root, configFile, files: tree.files.map((file) => file.path), distro, rpm, components, build, graph, images };
   return { ...model, fingerprint: modelFingerprint(model) };
+}
+
+/** Each top-level section that passes the schema by itself. */
+function validSections(doc: Record<string, unknown>): Partial<RawConfig> {
+  const valid: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(configSchema.shape)) {
+    const result = schema.safeParse(doc[key]);
+    if (result.success) valid[key] = result.data;
+  }
+  return valid as Partial<RawConfig>;
 }
 
 /** Errors sorted by file (in merge order), line and column; duplicates dropped. */

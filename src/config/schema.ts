@@ -11,7 +11,7 @@ import { ARCHES } from './model.js';
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._+-]*$/;
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
-const name = (what: string) => z.string().regex(NAME_PATTERN, `a ${what} name (letters, digits and . _ + -)`);
+const name = (what: string) => z.string().regex(NAME_PATTERN, `a valid ${what} name (letters, digits and . _ + -)`);
 const strings = (description: string) => z.array(z.string()).default([]).describe(description);
 const arch = z.enum(ARCHES);
 
@@ -34,7 +34,7 @@ const rpm = z
     'macro-files': strings(
       'Macro files loaded after rpm\'s own, in this order (globs allowed; matches of one glob in path order). Used by rpmspec and rpmbuild alike.',
     ),
-    'lua-dirs': strings('Folders of Lua modules that macros load with `require "x.y"`; made available under <configdir>/lua/.'),
+    'lua-dirs': strings('Folders of Lua modules that macros load with `require "x.y"`; made available under `<configdir>/lua/`.'),
     rpmrc: z.string().optional().describe('An rpmrc used instead of the host\'s. Default: the host\'s rpmrc.'),
     defines: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a macro name'), z.string())
@@ -141,7 +141,7 @@ const archChanges = z
     'add-packages': strings('Packages added on this architecture.'),
     'remove-packages': strings('Packages left out on this architecture.'),
   })
-  .describe('Per-architecture package changes.');
+  .describe('Package changes for one architecture.');
 
 const image = z
   .strictObject({
@@ -169,7 +169,7 @@ const image = z
       .describe('Sign the verity root hash (PKCS#7) with this key. Default: unsigned.'),
     'boot-marker': z.string().default('').describe('A line the image\'s init prints once booted; `strata boot` waits for it. Empty: none.'),
     minimise: minimise.prefault({}),
-    arch: z.partialRecord(arch, archChanges).default({}).describe('Per-architecture changes, keyed by architecture.'),
+    arch: z.partialRecord(arch, archChanges).default({}),
   })
   .describe('One image composed from the built packages.');
 
