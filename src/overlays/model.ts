@@ -12,6 +12,8 @@ export interface RenderedFile {
   /** Unchanged files point at their original; files an overlay made or changed carry their bytes. */
   absPath?: string;
   data?: Buffer;
+  /** Indexes of the overlays that made or changed this file (absent: the component's own file, untouched). */
+  modifiedBy?: number[];
 }
 
 /** Which overlay changed which lines (for `strata diff` and `strata explain`). */

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { editSpec, sectionDeletion } from '../../spec/edit.js';
+import { sectionInPackage } from '../../spec/model.js';
+import { requirePreambles } from '../../spec/tags.js';
+import { pkg } from '../fields.js';
+import { defineOverlayType } from '../type.js';
+
+export default defineOverlayType({
+  name: 'spec-remove-subpackage',
+  summary: 'Removes every section of a subpackage (%package, %description, %files, scriptlets, triggers).',
+  schema: z.strictObject({ package: pkg }),
+  apply: async (context, fields) => {
+    editSpec(context, (model) => {
+      requirePreambles(model, fields.package);
+      return model.sections.filter((s) => s.pkg !== null && sectionInPackage(model, s, fields.package)).flatMap((s) => sectionDeletion(model, s));
+    });
+  },
+});
