@@ -1,0 +1,114 @@
+/**
+ * Run-time package closures predicted from spec facts: which binary packages
+ * an image's package list pulls in, and through which requirement. `affected`
+ * uses them to find the images an affected component reaches; `why` falls
+ * back on them when an image has not been composed yet.
+ *
+ * The prediction resolves each requirement to every in-distro package that
+ * provides it (or those of the component [graph] providers names), so it may list a package
+ * dnf would not pick; it never misses one dnf could pick from this distro.
+ */
+import type { Arch, DistroModel } from '../config/model.js';
+import type { Dependency, SpecFacts } from '../spec/model.js';
+
+export interface PackageNode {
+  name: string;
+  component: string;
+  requires: Dependency[];
+}
+
+export interface ProviderIndex {
+  packages: Map<string, PackageNode>;
+  /** capability (name, provide, file path) → packages offering it. */
+  providers: Map<string, string[]>;
+}
+
+const RICH_OPERATORS = new Set(['and', 'or', 'if', 'else', 'unless', 'with', 'without']);
+
+/** Capability names a requirement can be satisfied by; a rich dependency counts every name in it. */
+export function requirementNames(dep: Dependency): string[] {
+  if (dep.name !== null) return [dep.name];
+  return dep.raw
+    .replace(/[()]/g, ' ')
+    .split(/\s+/)
+    .filter((word, i, words) => word !== '' && !RICH_OPERATORS.has(word) && !/^[<>=]/.test(word) && !/^[<>=]/.test(words[i - 1] ?? ''));
+}
+
+export function providerIndex(facts: SpecFacts[]): ProviderIndex {
+  const packages = new Map<string, PackageNode>();
+  const providers = new Map<string, string[]>();
+  const offer = (capability: string, pkg: string): void => {
+    const list = providers.get(capability) ?? [];
+    if (!list.includes(pkg)) providers.set(capability, [...list, pkg]);
+  };
+  for (const fact of facts) {
+    if (!fact.buildable) continue;
+    for (const sub of fact.subpackages) {
+      packages.set(sub.name, { name: sub.name, component: fact.component, requires: sub.requires });
+      offer(sub.name, sub.name);
+      for (const dep of [...sub.provides, ...sub.predictedProvides]) if (dep.name) offer(dep.name, sub.name);
+      for (const file of sub.files) offer(file, sub.name);
+    }
+  }
+  return { packages, providers };
+}
+
+/** The package list of an image on one arch, after its per-arch changes. */
+export function imagePackageList(model: DistroModel, image: string, arch: Arch): string[] {
+  const definition = model.images[image];
+  if (!definition) return [];
+  const change = definition.perArch[arch];
+  const removed = new Set(change?.removePackages ?? []);
+  return [...new Set([...definition.packages, ...(change?.addPackages ?? [])])].filter((pkg) => !removed.has(pkg));
+}
+
+/** How a package entered a closure: from the image's list (parent null) or required by `parent` through `via`. */
+export interface ClosureStep {
+  parent: string | null;
+  via: string | null;
+}
+
+/** Breadth-first closure, so each package's recorded parent lies on a shortest chain from the image's list. */
+export function closure(model: DistroModel, index: ProviderIndex, roots: string[]): Map<string, ClosureStep> {
+  const seen = new Map<string, ClosureStep>();
+  const queue: string[] = [];
+  for (const root of roots) {
+    for (const pkg of index.providers.get(root) ?? []) {
+      if (!seen.has(pkg)) {
+        seen.set(pkg, { parent: null, via: root === pkg ? null : root });
+        queue.push(pkg);
+      }
+    }
+  }
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    for (const dep of index.packages.get(name)?.requires ?? []) {
+      for (const capability of requirementNames(dep)) {
+        // [graph] providers names the component to take a capability from when several offer it.
+        const chosen = model.graph.providers[capability];
+        const offered = index.providers.get(capability) ?? [];
+        const candidates = chosen ? offered.filter((pkg) => index.packages.get(pkg)?.component === chosen) : offered;
+        for (const pkg of candidates) {
+          if (seen.has(pkg)) continue;
+          seen.set(pkg, { parent: name, via: dep.raw });
+          queue.push(pkg);
+        }
+      }
+    }
+  }
+  return seen;
+}
+
+/** For every image: each package of its closure on `arch`, with the component that builds it. */
+export function imageClosures(model: DistroModel, facts: SpecFacts[], arch: Arch): Map<string, Map<string, string>> {
+  const index = providerIndex(facts.filter((fact) => fact.arch === arch));
+  const result = new Map<string, Map<string, string>>();
+  for (const image of Object.keys(model.images).sort()) {
+    const packages = new Map<string, string>();
+    for (const pkg of closure(model, index, imagePackageList(model, image, arch)).keys()) {
+      packages.set(pkg, index.packages.get(pkg)!.component);
+    }
+    result.set(image, packages);
+  }
+  return result;
+}
