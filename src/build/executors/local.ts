@@ -12,6 +12,7 @@ import type { Executor, ExecuteRequest, ExecutorOptions, JobResult, ProbeResult 
 import { rootLayout } from '../build-root.js';
 import { collectArtifacts, failureReason, prepareJob } from '../job-tree.js';
 import { jobSandbox, type SandboxSpec } from '../sandbox.js';
+import { scratchName } from '../lock.js';
 
 export interface SandboxRunOptions {
   logFile: string;
@@ -21,9 +22,9 @@ export interface SandboxRunOptions {
 
 export type SandboxRunner = (spec: SandboxSpec, options: SandboxRunOptions) => Promise<RunResult>;
 
-/** Scratch folders of jobs live here; a later run may remove what an interrupted one left. */
+/** Scratch folders of jobs live here (hidden: never part of the cache); a later run removes what a killed one left. */
 export function workRoot(cacheDir: string): string {
-  return join(cacheDir, 'build', 'work');
+  return join(cacheDir, '.work');
 }
 
 export function createSandboxExecutor(
@@ -37,7 +38,7 @@ export function createSandboxExecutor(
     const started = performance.now();
     const seconds = (): number => Math.round((performance.now() - started) / 10) / 100;
     await mkdir(workRoot(options.cacheDir), { recursive: true });
-    const workDir = await mkdtemp(join(workRoot(options.cacheDir), `${bundle.component}-${bundle.arch}-`));
+    const workDir = await mkdtemp(join(workRoot(options.cacheDir), scratchName('', `${bundle.component}-${bundle.arch}-`)));
     await appendFile(logFile, `strata: job ${bundle.job} key ${bundle.key} (${name})\n`);
     const failed = (reason: string, exitCode: number | null, log: string, timedOut = false): JobResult => ({
       job: bundle.job,
