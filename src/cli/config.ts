@@ -44,7 +44,7 @@ function summary(model: DistroModel, fingerprints: Map<string, string>): string 
     `epoch        SOURCE_DATE_EPOCH=${distro.sourceDateEpoch}`,
     `rpm          ${rpm.macroFiles.length} macro file(s)${rpm.macroFiles.length ? ` (${rpm.macroFiles.map(rel).join(', ')})` : ''}${defines.length ? `; defines ${defines.join(' ')}` : ''}`,
     `build        jobs ${build.jobs === 0 ? 'one per core' : build.jobs}, sandbox ${build.sandbox}, build root ${buildRoot} (${build.buildRoot.provides.length} provides), timeout ${build.timeoutSeconds} s`,
-    `outputs      out ${rel(build.outDir)}, cache ${rel(build.cacheDir)}${build.lookaside ? `, lookaside ${build.lookaside}` : ''}`,
+    `folders      out-dir ${rel(build.outDir)}, cache-dir ${rel(build.cacheDir)}${build.lookaside ? `, lookaside ${build.lookaside}` : ''}`,
     `fingerprint  ${model.fingerprint}`,
     '',
   ];
