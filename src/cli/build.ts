@@ -1,12 +1,109 @@
+import { relative } from 'node:path';
 import { defineCommand } from './command.js';
-import { StrataError } from '../util/errors.js';
+import { loadModel } from './project.js';
+import { ARCHES, type Arch } from '../config/model.js';
+import { BuildFailure, HOST_ARCH, buildDistro, type BuildSummary, type JobSummary } from '../build/index.js';
+import { errorToJson, renderError, usageError } from '../util/errors.js';
+import { paint } from '../util/log.js';
 
-// Placeholder until this command's issue lands; replaced, never shipped as is.
-export default defineCommand({
-  command: 'build',
-  describe: 'build (not yet implemented)',
-  examples: [],
-  run: async () => {
-    throw new StrataError('strata build is not implemented yet', { kind: 'build' });
+interface BuildArgs {
+  components: string[];
+  arch?: string[];
+  allArches: boolean;
+  jobs?: number;
+  keepGoing: boolean;
+  explain: boolean;
+  executor?: string;
+}
+
+function jobLine(job: JobSummary, explain: boolean): string[] {
+  const head = `  ${job.status.padEnd(8)} ${job.job.padEnd(32)} ${job.status === 'built' || job.status === 'failed' ? `${job.seconds.toFixed(1)} s` : ''}`.trimEnd();
+  const lines = [head];
+  if (job.reason) lines.push(`           ${job.reason}`);
+  if (job.blockedBy) lines.push(`           needs ${job.blockedBy}, which failed`);
+  if (explain) for (const reason of job.explain ?? []) lines.push(`           ${job.cacheHit ? '' : 'why: '}${reason}`);
+  return lines;
+}
+
+function summaryText(summary: BuildSummary, root: string, explain: boolean, verbose: boolean): string {
+  const c = summary.counts;
+  const lines: string[] = [];
+  const shown = summary.jobs.filter((job) => explain || verbose || job.status !== 'cached');
+  if (shown.length > 0) lines.push('jobs:', ...shown.flatMap((job) => jobLine(job, explain)));
+  for (const skip of summary.skipped) lines.push(`  skipped  ${skip.component}/${skip.arch}: ${skip.reason}`);
+  lines.push(
+    `${c.total} job(s): ${c.built} built, ${c.cached} cached${c.failed ? `, ${c.failed} failed` : ''}${c.blocked ? `, ${c.blocked} blocked` : ''}${c.skipped ? `, ${c.skipped} not started` : ''} in ${summary.seconds.toFixed(1)} s (${summary.executor})`,
+  );
+  for (const [arch, dir] of Object.entries(summary.repos)) lines.push(`repository ${arch}: ${relative(root, dir!) || '.'}`);
+  return lines.join('\n');
+}
+
+function selectedArches(args: BuildArgs, distroArches: Arch[]): Arch[] {
+  if (args.allArches) return distroArches;
+  const wanted = (args.arch ?? []).map(String);
+  if (wanted.length === 0) return [distroArches.includes(HOST_ARCH) ? HOST_ARCH : distroArches[0]!];
+  for (const arch of wanted) {
+    if (!distroArches.includes(arch as Arch)) throw usageError(`the distro is not built for ${arch}`, `its arches: ${distroArches.join(', ')}`);
+  }
+  return wanted as Arch[];
+}
+
+export default defineCommand<BuildArgs>({
+  command: 'build [components..]',
+  describe: 'build RPMs in sandboxes, reusing cached results, into out/repo/<arch>/',
+  examples: [
+    ['strata build', 'build every component for the host arch (x86_64)'],
+    ['strata build --arch aarch64', 'cross-build every component for aarch64'],
+    ['strata build --all-arches -j 8', 'build for every distro arch, 8 jobs at a time'],
+    ['strata build greet --explain', 'build greet and what it needs; say why each job is (not) a cache hit'],
+    ['strata build --keep-going --json', 'build all that does not depend on a failure; JSON summary on stdout'],
+  ],
+  builder: (yargs) =>
+    yargs
+      .positional('components', { type: 'string', array: true, default: [] as string[], describe: 'components to build, with what they need (default: all)' })
+      .option('arch', { type: 'string', array: true, choices: [...ARCHES], describe: 'target arch (repeatable; default: the host arch)' })
+      .option('all-arches', { type: 'boolean', default: false, describe: 'build for every arch of the distro' })
+      .option('jobs', { alias: 'j', type: 'number', requiresArg: true, describe: 'parallel jobs (default: [build] jobs, else one per core)' })
+      .option('keep-going', { alias: 'k', type: 'boolean', default: false, describe: 'after a failure, still build everything that does not depend on it' })
+      .option('explain', { type: 'boolean', default: false, describe: 'say for each job whether it is a cache hit and, if not, which input changed' })
+      .option('executor', { type: 'string', requiresArg: true, describe: 'sandbox backend: bubblewrap or podman (default: [build] sandbox)' }) as never,
+  run: async (args, context) => {
+    if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) throw usageError(`--jobs must be a positive whole number, not ${args.jobs}`);
+    const model = await loadModel(context);
+    const arches = selectedArches(args, model.distro.arches);
+    // The CLI frame does not hand commands its abort signal: Ctrl-C is watched here too.
+    const abort = new AbortController();
+    const onSignal = (): void => abort.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const explain = args.explain;
+    try {
+      const summary = await buildDistro(model, {
+        arches,
+        components: (args.components ?? []).map(String),
+        jobs: args.jobs,
+        keepGoing: args.keepGoing,
+        explain,
+        executor: args.executor,
+        log: context.log,
+        signal: abort.signal,
+      });
+      return { json: { ok: true, ...summary }, text: summaryText(summary, model.root, explain, context.log.level === 'verbose') };
+    } catch (error) {
+      if (!(error instanceof BuildFailure)) throw error;
+      const color = context.log.color;
+      return {
+        exitCode: 1,
+        json: { ok: false, ...error.summary, errors: error.errors.map(errorToJson) },
+        text: [
+          summaryText(error.summary, model.root, explain, context.log.level === 'verbose'),
+          '',
+          ...error.errors.map((e) => `${paint(color, 'red', 'error:')} ${renderError(e)}`),
+        ].join('\n'),
+      };
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   },
 });
