@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commands } from './commands.js';
 import { contextFrom, type CommandRunner, type GlobalOptions } from './command.js';
@@ -67,7 +67,8 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`error: ${message}\nrun 'strata --help' for usage\n`);
       process.exit(2);
     });
-  for (const define of commands) parser = parser.command(define(runner)) as typeof parser;
+  // Each command module has its own argument type; yargs only needs the common frame.
+  for (const define of commands) parser = parser.command(define(runner) as CommandModule<GlobalOptions, unknown>) as typeof parser;
   await parser.parseAsync();
 }
 
