@@ -8,13 +8,14 @@
  * the invocation id is the job's content-derived key, never a host name, a
  * wall-clock time or a random id.
  */
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { basename, relative } from 'node:path';
-import type { Arch } from '../config/model.js';
-import type { RenderedComponent } from '../overlays/model.js';
+import type { JobBundle } from '../build/executor.js';
+import type { InputRecord } from '../build/history.js';
+import type { Arch, DistroModel } from '../config/model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { StrataError } from '../util/errors.js';
-import { sha256File, sha256Hex } from '../util/hash.js';
+import { hashRecord, sha256File } from '../util/hash.js';
 import { toPosix } from '../util/paths.js';
 import { STRATA_VERSION } from '../version.js';
 
@@ -65,33 +66,16 @@ export interface ArtifactFile {
   sha256?: string;
 }
 
-/** Inputs both kinds of statement share. */
-interface CommonInput {
-  /** Project root: every path in the statement is written relative to it. */
-  root: string;
-  /** DistroModel.fingerprint. */
-  configFingerprint: string;
-  sourceDateEpoch: number;
-  arch: Arch;
-  /** The job's content-derived key (the cache key for RPMs, the compose key for images). */
-  invocationId: string;
-}
-
-export interface RpmProvenanceInput extends CommonInput {
-  /** The component as built (rendered spec, files after overlays, overlay effects). */
-  rendered: RenderedComponent;
-  /** Absolute path of the component folder (for naming files project-relative). */
-  componentDir: string;
-  evr: string;
-  /** Identity of the rpm macro context the spec was built in (MacroContext.hash). */
-  macroContextHash: string;
-  /** Build root identity: its type and a digest of what it is (host tool list, tarball, OCI digest). */
-  buildRoot: { type: string; sha256: string; path?: string };
-  /** Output RPMs of other components installed into the build root (BuildRequires). */
-  dependencies: ArtifactFile[];
-  /** The RPMs (and SRPM) this job produced. */
+/** One build job as the build stage ran it. */
+export interface RpmProvenanceInput {
+  model: Pick<DistroModel, 'root' | 'fingerprint' | 'components'>;
+  /** The job bundle: every input by digest, and the cache key. */
+  bundle: JobBundle;
+  /** The readable record of the same inputs (spec hashes, overlays with where they are written). */
+  record: InputRecord;
+  /** The RPMs this job produced (where they are now: the cache entry or the repository). */
   artifacts: ArtifactFile[];
-  /** The job's build log, recorded as a byproduct. */
+  /** The job's build log, recorded as a byproduct when it exists. */
   log?: ArtifactFile;
 }
 
@@ -104,7 +88,15 @@ export interface ImagePackage {
   component?: string;
 }
 
-export interface ImageProvenanceInput extends CommonInput {
+export interface ImageProvenanceInput {
+  /** Project root: every path in the statement is written relative to it. */
+  root: string;
+  /** DistroModel.fingerprint. */
+  configFingerprint: string;
+  sourceDateEpoch: number;
+  arch: Arch;
+  /** A content-derived id of the composition (its inputs' hash). */
+  invocationId: string;
   image: string;
   /** The image definition as configured (packages, filesystem, verity, layout …): the external parameters. */
   definition: Record<string, unknown>;
@@ -114,7 +106,7 @@ export interface ImageProvenanceInput extends CommonInput {
   artifacts: ArtifactFile[];
   /** The dm-verity root hash, when verity is on. */
   rootHash?: string;
-  /** Byproducts worth pinning (SBOM, kernel command-line snippet). */
+  /** Byproducts worth pinning (the SBOM). */
   byproducts?: ArtifactFile[];
 }
 
@@ -126,6 +118,13 @@ export function rfc3339(epochSeconds: number): string {
 function projectPath(root: string, path: string): string {
   const rel = toPosix(relative(root, path));
   return rel.startsWith('..') ? toPosix(path) : rel;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function digestOf(file: ArtifactFile): Promise<string> {
@@ -153,7 +152,7 @@ function statement(subject: Statement['subject'], predicate: SlsaProvenance): St
   return { _type: STATEMENT_TYPE, subject, predicateType: SLSA_PROVENANCE_V1, predicate };
 }
 
-function runDetails(input: CommonInput, byproducts: ResourceDescriptor[]): SlsaProvenance['runDetails'] {
+function runDetails(input: { sourceDateEpoch: number; invocationId: string }, byproducts: ResourceDescriptor[]): SlsaProvenance['runDetails'] {
   const time = rfc3339(input.sourceDateEpoch);
   return {
     builder: { id: BUILDER_ID, version: { strata: STRATA_VERSION } },
@@ -163,51 +162,75 @@ function runDetails(input: CommonInput, byproducts: ResourceDescriptor[]): SlsaP
   };
 }
 
+/** Digest of a file list: SHA-256 of the canonical JSON of its sorted `[path, sha256]` pairs. */
+export function fileListDigest(files: ReadonlyArray<{ path: string; sha256: string }>): string {
+  return hashRecord(files.map((f) => [f.path, f.sha256]).sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0)));
+}
+
 /** The statement for the RPMs of one build job. */
 export async function rpmProvenance(input: RpmProvenanceInput): Promise<Statement> {
-  const { rendered } = input;
-  const specPath = projectPath(input.root, `${input.componentDir}/${rendered.specFile}`);
+  const { bundle, record, model } = input;
+  const component = model.components[bundle.component];
+  const componentDir = component ? projectPath(model.root, component.dir) : `specs/${bundle.component}`;
   const resolved: ResourceDescriptor[] = [
-    { name: specPath, digest: { sha256: sha256Hex(rendered.specText) }, annotations: { role: 'spec', rendered: 'true' } },
-    ...rendered.files.map((file) => ({
-      name: projectPath(input.root, `${input.componentDir}/${file.path}`),
+    ...bundle.sources.map((file) => ({
+      name: `${componentDir}/${file.path}`,
       digest: { sha256: file.sha256 },
-      annotations: { role: 'source' },
+      annotations:
+        file.path === bundle.specFile
+          ? { role: 'spec', rendered: 'true', baseSpecSha256: record.spec.base }
+          : { role: 'source' },
     })),
-    ...(await Promise.all(input.dependencies.map((dep) => describeFile(input.root, dep, { role: 'build-requires' })))),
-    {
-      name: `build-root:${input.buildRoot.type}${input.buildRoot.path ? `:${projectPath(input.root, input.buildRoot.path)}` : ''}`,
-      digest: { sha256: input.buildRoot.sha256 },
-      annotations: { role: 'build-root' },
-    },
+    ...bundle.dependencyRpms.map((file) => ({ name: file.path, digest: { sha256: file.sha256 }, annotations: { role: 'build-requires' } })),
+    { name: 'rpm-config', digest: { sha256: fileListDigest(bundle.rpmConfig) }, annotations: { role: 'macro-context', files: String(bundle.rpmConfig.length) } },
+    { name: `build-root:${bundle.buildRoot.type}`, digest: { sha256: bundle.buildRoot.id }, annotations: { role: 'build-root' } },
+    ...bundle.buildRoot.archives.map((file) => ({ name: `build-root/${file.path}`, digest: { sha256: file.sha256 }, annotations: { role: 'build-root-archive' } })),
   ];
-  const byproducts = input.log ? [await describeFile(input.root, input.log, { role: 'log' })] : [];
+  const log = input.log && (await exists(input.log.path)) ? [await describeFile(model.root, input.log, { role: 'log' })] : [];
   return statement(await subjectsOf(input.artifacts), {
     buildDefinition: {
       buildType: RPM_BUILD_TYPE,
       externalParameters: {
-        component: rendered.name,
-        arch: input.arch,
-        evr: input.evr,
-        spec: specPath,
-        overlays: rendered.effects.map((effect) => ({
-          index: effect.index,
-          type: effect.type,
-          description: effect.description,
-          definedAt: `${projectPath(input.root, effect.location.file)}:${effect.location.line}`,
-          touched: effect.touched,
+        job: bundle.job,
+        component: bundle.component,
+        arch: bundle.noarch ? 'noarch' : bundle.arch,
+        spec: `${componentDir}/${bundle.specFile}`,
+        overlays: record.overlays.map((overlay) => ({
+          index: overlay.index,
+          type: overlay.type,
+          definedAt: overlay.at,
+          description: overlay.description,
+          sha256: overlay.sha256,
         })),
       },
       internalParameters: {
-        configFingerprint: input.configFingerprint,
-        componentFingerprint: rendered.fingerprint,
-        macroContext: input.macroContextHash,
-        sourceDateEpoch: input.sourceDateEpoch,
+        configFingerprint: model.fingerprint,
+        cacheKey: bundle.key,
+        recipe: bundle.recipe,
+        targetArch: bundle.arch,
+        macroContext: record.macros,
+        rpmArgs: bundle.rpmArgs,
+        env: bundle.env,
+        buildRootProvides: bundle.buildRoot.provides,
+        check: bundle.check,
+        sourceDateEpoch: bundle.sourceDateEpoch,
       },
       resolvedDependencies: resolved,
     },
-    runDetails: runDetails(input, byproducts),
+    runDetails: runDetails({ sourceDateEpoch: bundle.sourceDateEpoch, invocationId: bundle.key }, log),
   });
+}
+
+/**
+ * Writes the job's statement beside each of its RPMs, unless one is there
+ * already: a cache entry keeps the statement of the build that made its
+ * bytes, whatever config later reuses it.
+ */
+export async function writeRpmProvenance(input: RpmProvenanceInput): Promise<string[]> {
+  const missing = [];
+  for (const artifact of input.artifacts) if (!(await exists(provenancePath(artifact.path)))) missing.push(artifact);
+  if (missing.length === 0) return [];
+  return writeProvenanceBeside(missing, await rpmProvenance(input));
 }
 
 /** The statement for the files of one composed image. */
@@ -219,7 +242,8 @@ export async function imageProvenance(input: ImageProvenanceInput): Promise<Stat
       annotations: { role: 'package', nevra: pkg.nevra, ...(pkg.component ? { component: pkg.component } : {}) },
     })),
   );
-  const byproducts = await Promise.all((input.byproducts ?? []).map((file) => describeFile(input.root, file)));
+  // Byproducts sit beside the subjects, so they are named the same way: by file name.
+  const byproducts = await Promise.all((input.byproducts ?? []).map(async (file) => ({ name: basename(file.path), digest: { sha256: await digestOf(file) } })));
   return statement(await subjectsOf(input.artifacts), {
     buildDefinition: {
       buildType: IMAGE_BUILD_TYPE,
