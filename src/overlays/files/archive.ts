@@ -144,7 +144,7 @@ export class ArchiveFiles implements FileSet {
     private readonly entries: Map<string, ArchiveEntry>,
     readonly root: string,
   ) {
-    this.label = `archive ${archiveName}${root ? ` (below ${root}/)` : ''}`;
+    this.label = `archive ${archiveName}${root ? `, below ${root}/` : ''}`;
   }
 
   static async open(archiveName: string, bytes: Buffer, requestedRoot: string | undefined): Promise<ArchiveFiles> {

@@ -113,13 +113,12 @@ export function lineRange(model: SpecModel, index: number): { start: number; end
   return { start: line.start, end: line.end };
 }
 
-/**
- * Deleting a whole section: its header and body, except %if/%else/%endif lines
- * whose partner lies outside it. Keeping those keeps the spec's conditionals
- * balanced; whatever else they guard is untouched.
- */
-export function sectionDeletion(model: SpecModel, section: Section): SpecEdit[] {
-  const first = section.header < 0 ? section.bodyStart : section.header;
+function isBlank(model: SpecModel, index: number): boolean {
+  return model.logical[index]!.text.trim() === '';
+}
+
+/** %if/%else/%endif lines of a section whose partner lies outside it. */
+function straddlingDirectives(model: SpecModel, section: Section): Set<number> {
   const keep = new Set<number>();
   const stack: number[] = [];
   for (let i = section.bodyStart; i < section.bodyEnd; i++) {
@@ -141,15 +140,78 @@ export function sectionDeletion(model: SpecModel, section: Section): SpecEdit[] 
       else if (kind === 'else' && depth === 0) keep.add(i);
     }
   }
-  const edits: SpecEdit[] = [];
-  let runStart = -1;
-  for (let i = first; i <= section.bodyEnd; i++) {
-    const removable = i < section.bodyEnd && !keep.has(i);
-    if (removable && runStart < 0) runStart = i;
-    if (!removable && runStart >= 0) {
-      edits.push({ kind: 'delete', start: model.logical[runStart]!.start, end: model.logical[i - 1]!.end });
-      runStart = -1;
+  return keep;
+}
+
+/** Every %if with its %else lines and %endif, by logical index. */
+function conditionalBlocks(model: SpecModel): Array<{ open: number; elses: number[]; close: number }> {
+  const blocks: Array<{ open: number; elses: number[]; close: number }> = [];
+  const stack: Array<{ open: number; elses: number[] }> = [];
+  model.logical.forEach((line, i) => {
+    if (line.conditional === 'if') stack.push({ open: i, elses: [] });
+    else if (line.conditional === 'else') stack.at(-1)?.elses.push(i);
+    else if (line.conditional === 'endif') {
+      const top = stack.pop();
+      if (top) blocks.push({ ...top, close: i });
     }
+  });
+  return blocks;
+}
+
+/**
+ * A conditional whose every line inside was deleted (blank lines aside) goes
+ * too: removing the only subpackage an %if guarded leaves no empty %if/%endif.
+ */
+function pruneEmptied(model: SpecModel, deleted: Set<number>): void {
+  const blocks = conditionalBlocks(model);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const block of blocks) {
+      if (deleted.has(block.open)) continue;
+      let removedSome = false;
+      let empty = true;
+      for (let i = block.open + 1; i < block.close && empty; i++) {
+        if (deleted.has(i)) removedSome = true;
+        else if (!isBlank(model, i) && !block.elses.includes(i)) empty = false;
+      }
+      if (!empty || !removedSome) continue;
+      for (let i = block.open; i <= block.close; i++) deleted.add(i);
+      changed = true;
+    }
+  }
+}
+
+/**
+ * Deleting whole sections: header and body, except %if/%else/%endif lines whose
+ * partner lies outside (they keep the spec's conditionals balanced), then any
+ * conditional left empty. A blank line that separated the removed text from its
+ * neighbours on both sides is dropped once, so no double gap remains.
+ */
+export function sectionDeletion(model: SpecModel, sections: readonly Section[]): SpecEdit[] {
+  const deleted = new Set<number>();
+  for (const section of sections) {
+    const keep = straddlingDirectives(model, section);
+    for (let i = section.header < 0 ? section.bodyStart : section.header; i < section.bodyEnd; i++) if (!keep.has(i)) deleted.add(i);
+  }
+  pruneEmptied(model, deleted);
+  const edits: SpecEdit[] = [];
+  let i = 0;
+  while (i < model.logical.length) {
+    if (!deleted.has(i)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < model.logical.length && deleted.has(i)) i++;
+    let end = i;
+    const blankBefore = start === 0 || isBlank(model, start - 1);
+    const lastDeletedBlank = isBlank(model, end - 1);
+    // Keep exactly one separating blank line where the removed run was framed by them.
+    if (blankBefore && lastDeletedBlank === false && end < model.logical.length && isBlank(model, end)) end++;
+    if (!blankBefore && lastDeletedBlank && (end === model.logical.length || !isBlank(model, end))) end--;
+    if (end > start) edits.push({ kind: 'delete', start: model.logical[start]!.start, end: model.logical[end - 1]!.end });
+    i = Math.max(i, end);
   }
   return edits;
 }

@@ -25,6 +25,14 @@ export const PACKAGELESS_SECTIONS = new Set([
 
 const SECTION_SET = new Set<string>(SECTION_NAMES);
 
+/**
+ * Macros that expand to whole sections (`%ldconfig_scriptlets` becomes %post and
+ * %postun). rpm expands a line before looking for section headers, so such a
+ * line ends the section above it; treating it as a boundary keeps it from being
+ * edited or removed as part of that section.
+ */
+const SECTION_MACROS = new Set(['%ldconfig_scriptlets', '%ldconfig_post', '%ldconfig_postun', '%python_extras_subpkg', '%pyproject_extras_subpkg']);
+
 /** Header options that consume the next word (so it is not taken for a package name). */
 const OPTIONS_WITH_VALUE = new Set(['-f', '-p', '-l', '-P', '-e']);
 
@@ -151,12 +159,12 @@ export function conditionalKind(line: string): ConditionalKind | null {
   return 'if';
 }
 
-/** The section keyword a line opens, if any. */
+/** The section keyword a line opens (or the section-making macro it calls), if any. */
 export function sectionKeyword(line: string): string | null {
   const m = /^%([a-z_]+)(?=\s|$)/.exec(line);
-  if (!m) return null;
-  const name = `%${m[1]}`;
-  return SECTION_SET.has(name) ? name : null;
+  if (m && SECTION_SET.has(`%${m[1]}`)) return `%${m[1]}`;
+  const macro = /^%\{?\??([a-z_]+)\}?(?=\s|$)/.exec(line);
+  return macro && SECTION_MACROS.has(`%${macro[1]}`) ? `%${macro[1]}` : null;
 }
 
 /** The subpackage a section header names: `-n NAME` or the first plain word. */
@@ -276,13 +284,13 @@ export function sectionInPackage(model: SpecModel, section: Section, requested: 
   return full !== null && (full === requested || (model.mainName !== null && full === `${model.mainName}-${requested}`));
 }
 
-/** The names every subpackage can be addressed by, for "did you mean". */
-export function subpackageNames(model: SpecModel): string[] {
+/** The names every subpackage can be addressed by (header word and full name), for "did you mean". */
+export function subpackageNames(model: SpecModel, fullOnly = false): string[] {
   const names = new Set<string>();
   for (const section of model.sections) {
     if (section.name !== '%package' || section.pkg === null) continue;
-    names.add(section.pkg.word);
     const full = packageFullName(model, section.pkg);
+    if (!fullOnly || full === null) names.add(section.pkg.word);
     if (full !== null) names.add(full);
   }
   return [...names].sort();

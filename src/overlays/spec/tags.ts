@@ -16,9 +16,9 @@ export function packageLabel(pkg: string | undefined): string {
 export function requirePreambles(model: SpecModel, pkg: string | undefined): Section[] {
   const found = preambles(model, pkg);
   if (found.length > 0) return found;
-  const names = subpackageNames(model);
+  const names = subpackageNames(model, true);
   throw new OverlayFailure(
-    `the spec has no subpackage '${pkg}'${didYouMean(pkg ?? '', names)}`,
+    `the spec has no subpackage '${pkg}'${didYouMean(pkg ?? '', subpackageNames(model))}`,
     'package',
     names.length > 0 ? `its subpackages: ${names.join(', ')}` : 'the spec has no subpackages',
   );

@@ -25,7 +25,7 @@ export default defineOverlayType({
       if (result.text !== text) files.write(path, Buffer.from(result.text, encoding), files.mode(path));
     }
     if (total === 0) {
-      throw new OverlayFailure(`regex /${fields.regex}/ matched nothing in ${paths.length === 1 ? paths[0] : `the ${paths.length} files '${fields.file}' selects`} (${files.label})`, 'regex');
+      throw new OverlayFailure(`regex /${fields.regex}/ matched nothing in ${paths.length === 1 ? paths[0] : `the ${paths.length} files '${fields.file}' selects`} (in ${files.label})`, 'regex');
     }
     if (fields.count !== undefined && total !== fields.count) {
       throw new OverlayFailure(`regex /${fields.regex}/ matched ${total} times, expected ${fields.count}`, 'count', undefined, perFile);

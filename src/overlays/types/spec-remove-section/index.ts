@@ -15,6 +15,6 @@ export default defineOverlayType({
       : []),
   ],
   apply: async (context, fields) => {
-    editSpec(context, (model) => requireSections(model, fields.section, fields.package).flatMap((s) => sectionDeletion(model, s)));
+    editSpec(context, (model) => sectionDeletion(model, requireSections(model, fields.section, fields.package)));
   },
 });

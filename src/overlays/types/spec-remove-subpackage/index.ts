@@ -12,7 +12,7 @@ export default defineOverlayType({
   apply: async (context, fields) => {
     editSpec(context, (model) => {
       requirePreambles(model, fields.package);
-      return model.sections.filter((s) => s.pkg !== null && sectionInPackage(model, s, fields.package)).flatMap((s) => sectionDeletion(model, s));
+      return sectionDeletion(model, model.sections.filter((s) => s.pkg !== null && sectionInPackage(model, s, fields.package)));
     });
   },
 });
