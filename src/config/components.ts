@@ -11,7 +11,7 @@ import { didYouMean } from '../util/suggest.js';
 import type { Arch, Component, OverlaySpec } from './model.js';
 import type { MergedDocument } from './merge.js';
 import { expandGlob, globMatcher } from './glob.js';
-import { formatPath } from './issues.js';
+import { formatPath } from './key-path.js';
 import type { ProjectPaths } from './project-paths.js';
 import { NAME_PATTERN, OVERLAY_METADATA_KEYS, type RawComponent, type RawConfig, type RawOverlay } from './schema.js';
 

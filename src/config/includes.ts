@@ -6,11 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { StrataError } from '../util/errors.js';
+import { StrataError, type SourceLocation } from '../util/errors.js';
 import { isInside } from '../util/paths.js';
 import { displayPath, locationIn, readConfigFile, type ConfigFile } from './config-file.js';
 import { expandGlob, hasGlobMagic } from './glob.js';
-import { pathKey } from './toml-positions.js';
+import { pathKey } from './key-path.js';
 import { describeKind, kindOf } from './value-kinds.js';
 
 export interface IncludeTree {
@@ -24,13 +24,13 @@ export async function readIncludeTree(configFile: string, root: string, displayB
   const errors: StrataError[] = [];
   const seen = new Set<string>();
 
-  async function visit(path: string, chain: string[]): Promise<void> {
+  async function visit(path: string, chain: string[], includedAt?: SourceLocation): Promise<void> {
     seen.add(path);
     let file: ConfigFile;
     try {
       file = await readConfigFile(path, displayPath(path, displayBase));
     } catch (error) {
-      if (error instanceof StrataError) return void errors.push(error);
+      if (error instanceof StrataError) return void errors.push(includedAt ? error.withContext({ location: includedAt }) : error);
       throw error;
     }
     files.push(file);
@@ -56,7 +56,7 @@ export async function readIncludeTree(configFile: string, root: string, displayB
           const cycle = [...chain.slice(loop), match].map((p) => displayPath(p, displayBase)).join(' → ');
           errors.push(new StrataError(`include cycle: ${cycle}`, { location: at, hint: 'remove one of these includes' }));
         } else if (!seen.has(match)) {
-          await visit(match, [...chain, match]);
+          await visit(match, [...chain, match], at);
         }
       }
     }

@@ -8,7 +8,7 @@ import { StrataError } from '../util/errors.js';
 import { closest, didYouMean } from '../util/suggest.js';
 import { isTable } from './config-file.js';
 import type { MergedDocument } from './merge.js';
-import type { KeyPath } from './toml-positions.js';
+import { formatPath, formatTable, type KeyPath } from './key-path.js';
 import { describeKind, kindOf } from './value-kinds.js';
 
 /** The parts of zod's schema definitions this module reads. */
@@ -59,21 +59,6 @@ function knownKeys(root: z.ZodType, path: KeyPath): string[] {
   if (def?.type === 'object') return Object.keys(def.shape ?? {});
   const keyDef = def?.keyType ? unwrap(def.keyType)._zod.def : undefined;
   return keyDef?.type === 'enum' ? Object.values(keyDef.entries ?? {}) : [];
-}
-
-/** `components.x.overlays[0].type` */
-export function formatPath(path: KeyPath): string {
-  return path.map((segment, n) => (typeof segment === 'number' ? `[${segment}]` : `${n > 0 ? '.' : ''}${quoteKey(segment)}`)).join('');
-}
-
-/** The table a key lives in, as its header would name it: `[images.minimal.minimise]`. */
-export function formatTable(path: KeyPath): string {
-  const names = path.filter((segment): segment is string => typeof segment === 'string');
-  return names.length === 0 ? 'the top level' : `[${names.map(quoteKey).join('.')}]`;
-}
-
-function quoteKey(key: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
 }
 
 function valueAtPath(doc: unknown, path: KeyPath): unknown {

@@ -9,7 +9,8 @@
  */
 import { StrataError, formatLocation, type SourceLocation } from '../util/errors.js';
 import { isTable, locationIn, type ConfigFile, type TomlTable } from './config-file.js';
-import { pathKey, type KeyPath, type KeyPositions } from './toml-positions.js';
+import { pathKey, type KeyPath } from './key-path.js';
+import type { KeyPositions } from './toml-positions.js';
 
 export interface Origin extends KeyPositions {
   file: ConfigFile;

@@ -10,8 +10,7 @@ import { StrataError } from '../util/errors.js';
 import { isInside } from '../util/paths.js';
 import { expandGlob, hasGlobMagic } from './glob.js';
 import type { MergedDocument } from './merge.js';
-import type { KeyPath } from './toml-positions.js';
-import { formatPath, formatTable } from './issues.js';
+import { formatPath, formatTable, type KeyPath } from './key-path.js';
 
 export class ProjectPaths {
   constructor(

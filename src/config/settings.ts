@@ -5,7 +5,7 @@
 import { didYouMean } from '../util/suggest.js';
 import type { Arch, BuildSettings, Component, DistroSettings, GraphSettings, ImageDefinition, RpmSettings } from './model.js';
 import type { MergedDocument } from './merge.js';
-import { formatPath } from './issues.js';
+import { formatPath } from './key-path.js';
 import type { ProjectPaths } from './project-paths.js';
 import type { RawConfig, RawImage } from './schema.js';
 

@@ -6,6 +6,7 @@
  * It also records the lexical kind of each value, which the parsed value loses
  * (`1.0` parses to the JavaScript number 1).
  */
+import { pathKey, type KeyPath } from './key-path.js';
 
 export interface Position {
   /** 1-based. */
@@ -24,13 +25,6 @@ export interface KeyPositions {
   kind: ValueKind;
 }
 
-/** A path into a TOML document: table keys and array indices. */
-export type KeyPath = ReadonlyArray<string | number>;
-
-export function pathKey(path: KeyPath): string {
-  return JSON.stringify(path);
-}
-
 export type PositionMap = Map<string, KeyPositions>;
 
 const BARE_KEY = /[A-Za-z0-9_-]/;
@@ -40,6 +34,9 @@ class Scanner {
   private i = 0;
   private readonly lineStarts: number[] = [0];
   readonly entries: PositionMap = new Map();
+  /** Keys and [table] headers defined explicitly, to find the ones defined twice. */
+  private readonly defined = new Map<string, number>();
+  readonly duplicates: Array<{ path: KeyPath; first: Position; second: Position }> = [];
   /** Element count of each array of tables, by its resolved path. */
   private readonly arrayTables = new Map<string, number>();
 
@@ -66,6 +63,13 @@ class Scanner {
       if (this.text[this.i] === '[') table = this.header();
       else this.keyValue(table);
     }
+  }
+
+  private define(path: KeyPath, offset: number): void {
+    const id = pathKey(path);
+    const first = this.defined.get(id);
+    if (first === undefined) this.defined.set(id, offset);
+    else this.duplicates.push({ path: [...path], first: this.position(first), second: this.position(offset) });
   }
 
   private record(path: KeyPath, key: number, value: number | null, kind: ValueKind, replace = false): void {
@@ -107,6 +111,7 @@ class Scanner {
         resolved.push(count);
         this.record(resolved, start, null, 'table', true);
       } else {
+        this.define(resolved, start);
         this.record(resolved, start, null, 'table', true);
       }
     });
@@ -124,6 +129,7 @@ class Scanner {
     this.i++; // '='
     this.skipBlank(false);
     const keyOffset = segments[segments.length - 1]!.offset;
+    this.define(path, keyOffset);
     this.value(path, keyOffset);
   }
 
@@ -157,20 +163,21 @@ class Scanner {
     } else if (c === '[') {
       this.record(path, keyOffset, start, 'array', true);
       this.i++;
-      for (let index = 0; ; index++) {
+      for (let index = 0; this.i < this.text.length; index++) {
         this.skipBlank(true);
         if (this.text[this.i] === ']') break;
+        const before = this.i;
         this.value([...path, index], this.i);
         this.skipBlank(true);
-        if (this.text[this.i] === ',') this.i++;
+        if (this.text[this.i] === ',' || this.i === before) this.i++;
       }
       this.i++;
     } else if (c === '{') {
       this.record(path, keyOffset, start, 'table', true);
       this.i++;
-      for (;;) {
+      while (this.i < this.text.length) {
         this.skipBlank(false);
-        if (this.text[this.i] === '}') break;
+        if (this.text[this.i] === '}' || this.text[this.i] === '\n') break;
         this.keyValue(path);
         this.skipBlank(false);
         if (this.text[this.i] === ',') this.i++;
@@ -234,4 +241,14 @@ export function scanPositions(text: string): PositionMap {
   const scanner = new Scanner(text);
   scanner.scanDocument();
   return scanner.entries;
+}
+
+/**
+ * Keys and tables defined twice, for a clearer report than the parser's "can't
+ * redefine existing key". Tolerates the rest of the text being invalid.
+ */
+export function findDuplicateKeys(text: string): Array<{ path: KeyPath; first: Position; second: Position }> {
+  const scanner = new Scanner(text);
+  scanner.scanDocument();
+  return scanner.duplicates;
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import TOML from '@iarna/toml';
-import { pathKey, scanPositions, type KeyPath, type ValueKind } from '../../src/config/toml-positions.js';
+import { findDuplicateKeys, scanPositions, type ValueKind } from '../../src/config/toml-positions.js';
+import { pathKey, type KeyPath } from '../../src/config/key-path.js';
 
 const DOC = [
   /*  1 */ 'include = ["a.toml", # a comment with "quotes" and [brackets]',
@@ -81,4 +82,12 @@ test('string contents never look like keys', () => {
   for (const id of positions.keys()) {
     for (const segment of JSON.parse(id) as KeyPath) assert.doesNotMatch(String(segment), /[ =[#]/, id);
   }
+});
+
+test('findDuplicateKeys reports keys and tables defined twice, even in text the parser rejects', () => {
+  const text = '[distro]\nname = "a"\nname = "b"\n[images.x]\nv = 1\n[images.x]\nw = [1, 2\n';
+  assert.deepEqual(findDuplicateKeys(text), [
+    { path: ['distro', 'name'], first: { line: 2, col: 1 }, second: { line: 3, col: 1 } },
+    { path: ['images', 'x'], first: { line: 4, col: 1 }, second: { line: 6, col: 1 } },
+  ]);
 });
