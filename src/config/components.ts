@@ -10,6 +10,7 @@ import { isInside } from '../util/paths.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Arch, Component, OverlaySpec } from './model.js';
 import type { MergedDocument } from './merge.js';
+import { isTable } from './config-file.js';
 import { expandGlob, globMatcher } from './glob.js';
 import { formatPath } from './key-path.js';
 import type { ProjectPaths } from './project-paths.js';
@@ -50,6 +51,14 @@ async function specsFromGlobs(globs: RawConfig['component-globs'], paths: Projec
   return found;
 }
 
+/** TOML date-times as their ISO text, so that fields hash and print like every other value. */
+function plainValue(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (isTable(value)) return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plainValue(inner)]));
+  return value;
+}
+
 function overlaySpecs(raw: RawOverlay[], path: Array<string | number>, merged: MergedDocument): OverlaySpec[] {
   const metadata = new Set<string>(OVERLAY_METADATA_KEYS);
   return raw.map((overlay, index) => {
@@ -58,7 +67,7 @@ function overlaySpecs(raw: RawOverlay[], path: Array<string | number>, merged: M
     const fieldLocations: Record<string, SourceLocation> = { type: merged.keyAt([...at, 'type']) };
     for (const [key, value] of Object.entries(overlay)) {
       if (metadata.has(key)) continue;
-      fields[key] = value;
+      fields[key] = plainValue(value);
       fieldLocations[key] = merged.keyAt([...at, key]);
     }
     return {

@@ -107,10 +107,11 @@ export function issueErrors(issue: z.core.$ZodIssue, merged: MergedDocument, sch
         const what = issue.expected === 'object' ? `table [${formatPath(path)}]` : `key '${String(key)}' in ${formatTable(parent)}`;
         return [new StrataError(`missing required ${what}`, { location: merged.keyAt(parent) })];
       }
+      // Integers too large for a JavaScript number are reported by numberKindErrors.
+      if (typeof value === 'bigint') return [];
       const got = kindOf(merged.origin(path), value);
       const expected = isIntegerSchema(schemaAt(schema, path)) ? 'int' : issue.expected;
-      const message = expected === 'int' && got === 'integer' ? `${where}: integer out of range` : `${where}: expected ${EXPECTED[expected] ?? expected}, got ${describeKind(got)}`;
-      return [new StrataError(message, { location: merged.valueAt(path) })];
+      return [new StrataError(`${where}: expected ${EXPECTED[expected] ?? expected}, got ${describeKind(got)}`, { location: merged.valueAt(path) })];
     }
     case 'invalid_value': {
       const allowed = issue.values.map(show);
@@ -142,15 +143,18 @@ export function issueErrors(issue: z.core.$ZodIssue, merged: MergedDocument, sch
 }
 
 /**
- * `1.0` parses to the number 1, which an integer schema accepts; the file says
- * float, so say so. Checked over the merged document after the schema passed.
+ * Number kinds the schema cannot see: `1.0` parses to the number 1, which an
+ * integer schema accepts, and integers beyond 2^53 parse to BigInts, which no
+ * later stage could use (or print as JSON). Checked over the merged document.
  */
-export function floatsForIntegers(merged: MergedDocument, schema: z.ZodType): StrataError[] {
+export function numberKindErrors(merged: MergedDocument, schema: z.ZodType): StrataError[] {
   const errors: StrataError[] = [];
   const visit = (value: unknown, path: KeyPath): void => {
     if (Array.isArray(value)) value.forEach((element, index) => visit(element, [...path, index]));
     else if (isTable(value)) for (const [key, inner] of Object.entries(value)) visit(inner, [...path, key]);
-    else if (typeof value === 'number' && merged.origin(path)?.kind === 'float' && isIntegerSchema(schemaAt(schema, path))) {
+    else if (typeof value === 'bigint') {
+      errors.push(new StrataError(`${formatPath(path)}: integer out of range (at most ±${Number.MAX_SAFE_INTEGER})`, { location: merged.valueAt(path) }));
+    } else if (typeof value === 'number' && merged.origin(path)?.kind === 'float' && isIntegerSchema(schemaAt(schema, path))) {
       errors.push(new StrataError(`${formatPath(path)}: expected an integer, got a float`, { location: merged.valueAt(path) }));
     }
   };

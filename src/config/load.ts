@@ -12,7 +12,7 @@ import { displayPath } from './config-file.js';
 import { readIncludeTree } from './includes.js';
 import { MergedDocument } from './merge.js';
 import { configSchema, type RawConfig } from './schema.js';
-import { floatsForIntegers, issueErrors } from './issues.js';
+import { numberKindErrors, issueErrors } from './issues.js';
 import { ProjectPaths } from './project-paths.js';
 import { resolveComponents } from './components.js';
 import { buildSettings, distroSettings, graphSettings, imageDefinitions, rpmSettings } from './settings.js';
@@ -46,7 +46,7 @@ export async function loadProject(options: LoadOptions): Promise<DistroModel> {
   for (const file of tree.files) errors.push(...merged.add(file));
   const parsed = configSchema.safeParse(merged.doc);
   if (!parsed.success) for (const issue of parsed.error.issues) errors.push(...issueErrors(issue, merged, configSchema));
-  errors.push(...floatsForIntegers(merged, configSchema));
+  errors.push(...numberKindErrors(merged, configSchema));
   // With schema errors, the sections that are valid on their own are still
   // checked further, so that one run reports every problem it can.
   const config = parsed.success ? parsed.data : validSections(merged.doc);
