@@ -14,6 +14,7 @@ interface RenderArgs {
 
 function driftLines(drift: Drift): string[] {
   if (drift.state === 'stale') return [`  ${drift.component}: rendered folder of a component that no longer exists`];
+  if (drift.state === 'foreign') return [`  ${drift.component}: folder strata did not render (remove it)`];
   if (drift.state === 'absent') return [`  ${drift.component}: not rendered`];
   return [
     `  ${drift.component}:`,

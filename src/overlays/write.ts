@@ -70,8 +70,12 @@ export interface Drift {
   missing: string[];
   /** Files on disk the config does not produce. */
   extra: string[];
-  /** The whole folder is absent, or belongs to a component that no longer exists. */
-  state: 'differs' | 'absent' | 'stale';
+  /**
+   * absent: the folder is missing; stale: strata rendered it for a component that
+   * no longer exists (a full render removes it); foreign: a folder strata did not
+   * write (left for the user to remove).
+   */
+  state: 'differs' | 'absent' | 'stale' | 'foreign';
 }
 
 async function driftOf(dir: string, component: RenderedComponent): Promise<Drift | null> {
@@ -105,10 +109,11 @@ export async function checkRendered(outDir: string, rendered: readonly RenderedC
   }
   if (complete) {
     const names = new Set(rendered.map((c) => c.name));
+    const ours = new Set(await readManifest(outDir));
     const present = await readdir(outDir, { withFileTypes: true }).catch(() => []);
     for (const entry of present) {
       if (entry.isDirectory() && !names.has(entry.name) && !entry.name.startsWith('.')) {
-        drifts.push({ component: entry.name, changed: [], missing: [], extra: [], state: 'stale' });
+        drifts.push({ component: entry.name, changed: [], missing: [], extra: [], state: ours.has(entry.name) ? 'stale' : 'foreign' });
       }
     }
   }
