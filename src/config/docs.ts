@@ -31,6 +31,8 @@ A strata project is the folder holding \`toolkit.config.toml\`. Every command fi
 from the current folder upward, or uses the folder given with \`-C DIR\` (or the file
 given with \`--config FILE\`). The machine-readable form of this reference is the JSON
 Schema printed by \`strata schema\`; \`strata config\` prints the merged result.
+Editors with a TOML language server (taplo) validate as you type with
+\`strata schema > toolkit.schema.json\` and a first line \`#:schema ./toolkit.schema.json\`.
 
 ## Files and includes
 

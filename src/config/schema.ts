@@ -146,7 +146,7 @@ const archChanges = z
 const image = z
   .strictObject({
     packages: z.array(z.string().min(1)).min(1).describe('Packages installed into the image (with their dependencies).'),
-    'extra-repos': strings('Extra dnf repository base URLs, besides the distro\'s own built repository.'),
+    'extra-repos': strings('Extra dnf repository base URLs, besides the distro\'s own built repository; `$basearch` is replaced by the image\'s arch.'),
     filesystem: z.enum(['erofs', 'squashfs']).default('erofs').describe('Read-only filesystem of the root (or /usr) partition.'),
     verity: z.boolean().default(true).describe('Protect the filesystem with dm-verity (hash tree and root hash).'),
     layout: z

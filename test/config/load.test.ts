@@ -69,12 +69,17 @@ test('components come from globs (minus excludes) and stanzas, which refine them
     },
     {
       type: 'future-type',
-      fields: { lines: ['a', 'b'], options: { deep: true } },
+      fields: { lines: ['a', 'b'], options: { deep: true }, since: '2026-01-01T00:00:00.000Z' },
       description: null,
       category: null,
       upstreamStatus: null,
       location: at('conf/10-components.toml', 13, 1),
-      fieldLocations: { type: at('conf/10-components.toml', 14, 1), lines: at('conf/10-components.toml', 15, 1), options: at('conf/10-components.toml', 16, 1) },
+      fieldLocations: {
+        type: at('conf/10-components.toml', 14, 1),
+        lines: at('conf/10-components.toml', 15, 1),
+        options: at('conf/10-components.toml', 16, 1),
+        since: at('conf/10-components.toml', 17, 1),
+      },
       index: 2,
     },
   ]);
