@@ -9,6 +9,7 @@
  * dnf would not pick; it never misses one dnf could pick from this distro.
  */
 import type { Arch, DistroModel } from '../config/model.js';
+import { packagesFor } from '../compose/image.js';
 import type { Dependency, SpecFacts } from '../spec/model.js';
 
 export interface PackageNode {
@@ -53,23 +54,18 @@ export function providerIndex(facts: SpecFacts[]): ProviderIndex {
   return { packages, providers };
 }
 
-/** The package list of an image on one arch, after its per-arch changes. */
-export function imagePackageList(model: DistroModel, image: string, arch: Arch): string[] {
-  const definition = model.images[image];
-  if (!definition) return [];
-  const change = definition.perArch[arch];
-  const removed = new Set(change?.removePackages ?? []);
-  return [...new Set([...definition.packages, ...(change?.addPackages ?? [])])].filter((pkg) => !removed.has(pkg));
-}
-
 /** How a package entered a closure: from the image's list (parent null) or required by `parent` through `via`. */
 export interface ClosureStep {
   parent: string | null;
   via: string | null;
 }
 
-/** Breadth-first closure, so each package's recorded parent lies on a shortest chain from the image's list. */
-export function closure(model: DistroModel, index: ProviderIndex, roots: string[]): Map<string, ClosureStep> {
+/**
+ * Breadth-first closure, so each package's recorded parent lies on a shortest
+ * chain from the image's list. `preferred` ([graph] providers) names the
+ * component to take a capability from when several offer it.
+ */
+export function closure(index: ProviderIndex, roots: string[], preferred: Readonly<Record<string, string>> = {}): Map<string, ClosureStep> {
   const seen = new Map<string, ClosureStep>();
   const queue: string[] = [];
   for (const root of roots) {
@@ -84,8 +80,7 @@ export function closure(model: DistroModel, index: ProviderIndex, roots: string[
     const name = queue.shift()!;
     for (const dep of index.packages.get(name)?.requires ?? []) {
       for (const capability of requirementNames(dep)) {
-        // [graph] providers names the component to take a capability from when several offer it.
-        const chosen = model.graph.providers[capability];
+        const chosen = preferred[capability];
         const offered = index.providers.get(capability) ?? [];
         const candidates = chosen ? offered.filter((pkg) => index.packages.get(pkg)?.component === chosen) : offered;
         for (const pkg of candidates) {
@@ -105,7 +100,7 @@ export function imageClosures(model: DistroModel, facts: SpecFacts[], arch: Arch
   const result = new Map<string, Map<string, string>>();
   for (const image of Object.keys(model.images).sort()) {
     const packages = new Map<string, string>();
-    for (const pkg of closure(model, index, imagePackageList(model, image, arch)).keys()) {
+    for (const pkg of closure(index, packagesFor(model.images[image]!, arch), model.graph.providers).keys()) {
       packages.set(pkg, index.packages.get(pkg)!.component);
     }
     result.set(image, packages);

@@ -7,9 +7,11 @@
  * The statement is written beside the artifacts people ship and verify —
  * the filesystem image and the disk image — as `<artifact>.intoto.json`.
  */
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ComposeContext, ComposeStep } from '../compose/context.js';
+import type { ComposeStep, InstalledPackage } from '../compose/context.js';
+import type { Arch, DistroModel, ImageDefinition } from '../config/model.js';
 import { defaultRepo, packagesFor } from '../compose/image.js';
 import { MANIFEST_FILE } from '../compose/manifest.js';
 import { SBOM_FILE } from '../compose/steps/write_sbom.js';
@@ -17,8 +19,7 @@ import { hashRecord } from '../util/hash.js';
 import { PROVENANCE_SUFFIX, imageProvenance, writeProvenanceBeside, type ArtifactFile, type Statement } from './provenance.js';
 
 /** The image definition as it shapes this arch's image: the statement's external parameters. */
-function definitionFor(context: ComposeContext): Record<string, unknown> {
-  const { image, arch } = context;
+function definitionFor(image: ImageDefinition, arch: Arch): Record<string, unknown> {
   return {
     packages: packagesFor(image, arch),
     extraRepos: image.extraRepos,
@@ -33,39 +34,62 @@ function definitionFor(context: ComposeContext): Record<string, unknown> {
   };
 }
 
-export async function composeStatement(context: ComposeContext): Promise<Statement> {
-  const { model, arch } = context;
-  const names = (await readdir(context.outDir)).filter((name) => name !== MANIFEST_FILE && name !== SBOM_FILE && !name.endsWith(PROVENANCE_SUFFIX)).sort();
+/** What an image statement is made from: the compose context's fields, or a composed image's manifest. */
+export interface ImageStatementInput {
+  model: DistroModel;
+  image: ImageDefinition;
+  arch: Arch;
+  installed: InstalledPackage[];
+  /** The image folder (during compose: its temporary output folder). */
+  dir: string;
+  rootHash: string | null;
+}
+
+export async function imageStatement(input: ImageStatementInput): Promise<Statement> {
+  const { model, arch } = input;
+  const names = (await readdir(input.dir)).filter((name) => name !== MANIFEST_FILE && name !== SBOM_FILE && !name.endsWith(PROVENANCE_SUFFIX)).sort();
   const repo = defaultRepo(model, arch);
-  const packages = context.installed.map((pkg) => ({
+  const packages = input.installed.map((pkg) => ({
     nevra: pkg.nevra,
     component: pkg.component,
     file: { path: join(repo, pkg.rpmFile), sha256: pkg.rpmSha256 },
   }));
-  const definition = definitionFor(context);
+  const definition = definitionFor(input.image, arch);
+  const sbom = join(input.dir, SBOM_FILE);
   return imageProvenance({
     root: model.root,
     configFingerprint: model.fingerprint,
     sourceDateEpoch: model.distro.sourceDateEpoch,
     arch,
     // What the image is made of: the same inputs give the same id.
-    invocationId: hashRecord({ image: context.image.name, arch, definition, packages: packages.map((p) => [p.nevra, p.file.sha256]), config: model.fingerprint }),
-    image: context.image.name,
+    invocationId: hashRecord({ image: input.image.name, arch, definition, packages: packages.map((p) => [p.nevra, p.file.sha256]), config: model.fingerprint }),
+    image: input.image.name,
     definition,
     packages,
-    artifacts: names.map((name) => ({ path: join(context.outDir, name) })),
-    rootHash: context.verity?.rootHash,
-    byproducts: context.sbom === undefined ? [] : [{ path: join(context.outDir, SBOM_FILE) }],
+    artifacts: names.map((name) => ({ path: join(input.dir, name) })),
+    ...(input.rootHash ? { rootHash: input.rootHash } : {}),
+    byproducts: existsSync(sbom) ? [{ path: sbom }] : [],
   });
+}
+
+/** The artifacts the statement is written beside: the filesystem image and the disk image. */
+export function statementHomes(dir: string, filesystem: string, disk: string | null): ArtifactFile[] {
+  return [filesystem, ...(disk ? [disk] : [])].map((name) => ({ path: join(dir, name) }));
 }
 
 export const writeProvenanceStep: ComposeStep = {
   name: 'write_provenance',
   applies: () => true,
   async run(context) {
-    const statement = await composeStatement(context);
-    const beside: ArtifactFile[] = [context.filesystem!.file, ...(context.disk ? [context.disk.file] : [])].map((name) => ({ path: join(context.outDir, name) }));
-    await writeProvenanceBeside(beside, statement);
+    const statement = await imageStatement({
+      model: context.model,
+      image: context.image,
+      arch: context.arch,
+      installed: context.installed,
+      dir: context.outDir,
+      rootHash: context.verity?.rootHash ?? null,
+    });
+    await writeProvenanceBeside(statementHomes(context.outDir, context.filesystem!.file, context.disk?.file ?? null), statement);
     return context;
   },
 };
