@@ -26,6 +26,8 @@ export interface SubpackageFacts {
   files: string[];
   /** Provides rpm would generate at build time, predicted from `files`. */
   predictedProvides: Dependency[];
+  /** `%files -f LIST` names: file lists that only exist at build time (their files are not predicted). */
+  fileLists?: string[];
 }
 
 export interface SpecFacts {

@@ -1,0 +1,198 @@
+/**
+ * Runs rpmspec over a batch of specs in one macro context: three processes per
+ * batch (source header query, binary header query, parsed text) instead of
+ * three per spec. rpmspec carries on past a spec it cannot parse, so a failed
+ * batch is rerun spec by spec to tell the good specs from the bad one and to get
+ * rpm's own message for it.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DepFlag, Dependency } from './model.js';
+import type { MacroContext } from './macro-context.js';
+import { specForParse, splitParsedOutput } from './parsed-spec.js';
+import { run } from '../util/process.js';
+
+export interface SpecInput {
+  component: string;
+  /** File name of the spec (kept, so rpm's messages name the file the user knows). */
+  specFile: string;
+  specText: string;
+}
+
+export interface QueriedPackage {
+  name: string;
+  epoch: number | null;
+  version: string;
+  release: string;
+  arch: string;
+  provides: Dependency[];
+  requires: Dependency[];
+}
+
+export interface SpecQuery {
+  component: string;
+  source: {
+    name: string;
+    epoch: number | null;
+    version: string;
+    release: string;
+    exclusiveArch: string[];
+    excludeArch: string[];
+    buildRequires: Dependency[];
+  };
+  /** Every package the spec declares, main package first, in spec order. */
+  packages: QueriedPackage[];
+  /** `rpmspec -P` text of this spec. */
+  parsed: string;
+}
+
+export type SpecOutcome = { ok: true; query: SpecQuery } | { ok: false; component: string; message: string };
+
+const SOURCE_QF =
+  '@@SRPM\\t%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\n' +
+  '[@X\\t%{EXCLUSIVEARCH}\\n][@Y\\t%{EXCLUDEARCH}\\n]' +
+  '[@B\\t%{REQUIRENAME}\\t%{REQUIREFLAGS:depflags}\\t%{REQUIREVERSION}\\n]';
+const BINARY_QF =
+  '@@PKG\\t%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n' +
+  '[@P\\t%{PROVIDENAME}\\t%{PROVIDEFLAGS:depflags}\\t%{PROVIDEVERSION}\\n]' +
+  '[@R\\t%{REQUIRENAME}\\t%{REQUIREFLAGS:depflags}\\t%{REQUIREVERSION}\\n]';
+
+/** A dependency from the three columns rpm's query format printed. */
+export function dependencyFrom(name: string, flags: string, version: string): Dependency {
+  const flag = flags.trim() === '' ? null : (flags.trim() as DepFlag);
+  const evr = flag === null || version === '' ? null : version;
+  const rich = name.startsWith('(');
+  return { raw: evr === null ? name : `${name} ${flag} ${evr}`, name: rich ? null : name, flag: rich ? null : flag, evr: rich ? null : evr };
+}
+
+const epochOf = (text: string): number | null => (text === '(none)' || text === '' ? null : Number(text));
+// rpmlib() requirements are rpm's own feature flags, satisfied by rpm itself.
+const isRpmlib = (dep: Dependency): boolean => dep.raw.startsWith('rpmlib(');
+
+function parseSourceOutput(stdout: string): Array<SpecQuery['source']> {
+  const out: Array<SpecQuery['source']> = [];
+  for (const line of stdout.split('\n')) {
+    const cols = line.split('\t');
+    const current = out[out.length - 1];
+    if (cols[0] === '@@SRPM') {
+      out.push({ name: cols[1]!, epoch: epochOf(cols[2]!), version: cols[3]!, release: cols[4]!, exclusiveArch: [], excludeArch: [], buildRequires: [] });
+    } else if (current && cols[0] === '@X') current.exclusiveArch.push(cols[1]!);
+    else if (current && cols[0] === '@Y') current.excludeArch.push(cols[1]!);
+    else if (current && cols[0] === '@B') {
+      const dep = dependencyFrom(cols[1]!, cols[2] ?? '', cols[3] ?? '');
+      if (!isRpmlib(dep)) current.buildRequires.push(dep);
+    }
+  }
+  return out;
+}
+
+function parseBinaryOutput(stdout: string): QueriedPackage[] {
+  const out: QueriedPackage[] = [];
+  for (const line of stdout.split('\n')) {
+    const cols = line.split('\t');
+    const current = out[out.length - 1];
+    if (cols[0] === '@@PKG') {
+      out.push({ name: cols[1]!, epoch: epochOf(cols[2]!), version: cols[3]!, release: cols[4]!, arch: cols[5]!, provides: [], requires: [] });
+    } else if (current && (cols[0] === '@P' || cols[0] === '@R')) {
+      const dep = dependencyFrom(cols[1]!, cols[2] ?? '', cols[3] ?? '');
+      if (cols[0] === '@P') current.provides.push(dep);
+      else if (!isRpmlib(dep)) current.requires.push(dep);
+    }
+  }
+  return out;
+}
+
+/**
+ * Binary headers carry no trace of their spec, so the batch's packages are cut
+ * where the next spec's main package (named by its source header) begins. A
+ * subpackage named like the next spec's main package would make that ambiguous:
+ * then null, and the caller queries spec by spec.
+ */
+export function splitPackages(packages: QueriedPackage[], mainNames: string[]): QueriedPackage[][] | null {
+  const groups: QueriedPackage[][] = [];
+  let index = -1;
+  for (const pkg of packages) {
+    if (index + 1 < mainNames.length && pkg.name === mainNames[index + 1]) {
+      index++;
+      groups.push([]);
+    }
+    if (index < 0) return null;
+    groups[index]!.push(pkg);
+  }
+  if (groups.length !== mainNames.length) return null;
+  for (const group of groups) {
+    if (new Set(group.map((p) => p.name)).size !== group.length) return null;
+  }
+  return groups;
+}
+
+export interface RunnerOptions {
+  /** A scratch folder for this run (spec copies are written below it). */
+  workDir: string;
+  signal?: AbortSignal;
+}
+
+let batchCounter = 0;
+
+async function writeSpecs(inputs: SpecInput[], workDir: string): Promise<{ query: string[]; parse: string[] }> {
+  const dir = join(workDir, `batch-${++batchCounter}`);
+  const query: string[] = [];
+  const parse: string[] = [];
+  for (const [i, input] of inputs.entries()) {
+    const specDir = join(dir, String(i), input.component);
+    await mkdir(specDir, { recursive: true });
+    const queryPath = join(specDir, input.specFile);
+    const parsePath = join(specDir, `.parse-${input.specFile}`);
+    await writeFile(queryPath, input.specText);
+    await writeFile(parsePath, specForParse(input.specText));
+    query.push(queryPath);
+    parse.push(parsePath);
+  }
+  return { query, parse };
+}
+
+async function rpmspec(context: MacroContext, args: string[], signal: AbortSignal | undefined) {
+  return run('rpmspec', [...context.rpmArgs, ...args], {
+    env: context.env,
+    allowFailure: true,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** rpm's messages about one spec, with the scratch path replaced by the component's spec name. */
+function cleanMessage(stderr: string, path: string, input: SpecInput): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.split(path).join(input.specFile).trimEnd())
+    .filter((line) => line !== '' && !/query of specfile .* failed, can't parse/.test(line));
+  return lines.join('\n') || 'rpmspec failed without a message';
+}
+
+/** Queries a batch; on any failure or ambiguity, queries its specs one by one. */
+export async function querySpecs(context: MacroContext, inputs: SpecInput[], options: RunnerOptions): Promise<SpecOutcome[]> {
+  if (inputs.length === 0) return [];
+  const paths = await writeSpecs(inputs, options.workDir);
+  const [source, binary, parsed] = await Promise.all([
+    rpmspec(context, ['-q', '--srpm', '--qf', SOURCE_QF, ...paths.query], options.signal),
+    rpmspec(context, ['-q', '--qf', BINARY_QF, ...paths.query], options.signal),
+    rpmspec(context, ['-P', ...paths.parse], options.signal),
+  ]);
+  const failed = source.exitCode !== 0 || binary.exitCode !== 0 || parsed.exitCode !== 0;
+  const sources = parseSourceOutput(source.stdout);
+  const groups = failed || sources.length !== inputs.length ? null : splitPackages(parseBinaryOutput(binary.stdout), sources.map((s) => s.name));
+  const texts = failed ? null : splitParsedOutput(parsed.stdout, inputs.length);
+  if (groups && texts) {
+    return inputs.map((input, i) => ({
+      ok: true,
+      query: { component: input.component, source: sources[i]!, packages: groups[i]!, parsed: texts[i]! },
+    }));
+  }
+  if (inputs.length === 1) {
+    const input = inputs[0]!;
+    const stderr = [source.stderr, binary.stderr, parsed.stderr].find((text) => text.trim() !== '') ?? '';
+    return [{ ok: false, component: input.component, message: cleanMessage(stderr, paths.query[0]!, input) }];
+  }
+  const outcomes: SpecOutcome[] = [];
+  for (const input of inputs) outcomes.push(...(await querySpecs(context, [input], options)));
+  return outcomes;
+}
