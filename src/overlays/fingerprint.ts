@@ -4,7 +4,8 @@
  * (type, fields, metadata; not where in which file they were written, and with
  * `source` as a project-relative path, since its content is already in the files).
  */
-import { isAbsolute, relative, resolve, dirname } from 'node:path';
+import { relative } from 'node:path';
+import { sourcePath } from './source-path.js';
 import type { DistroModel, OverlaySpec } from '../config/model.js';
 import { hashRecord, sha256Hex } from '../util/hash.js';
 import { toPosix } from '../util/paths.js';
@@ -12,9 +13,7 @@ import { toPosix } from '../util/paths.js';
 export function overlayIdentity(model: DistroModel, overlay: OverlaySpec): Record<string, unknown> {
   const fields = { ...overlay.fields };
   if (typeof fields.source === 'string') {
-    const file = overlay.location.file;
-    const base = dirname(isAbsolute(file) ? file : resolve(model.root, file));
-    fields.source = toPosix(relative(model.root, resolve(base, fields.source)));
+    fields.source = toPosix(relative(model.root, sourcePath(model, overlay, fields.source)));
   }
   return {
     type: overlay.type,

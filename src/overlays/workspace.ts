@@ -4,13 +4,14 @@
  * disk, which is what makes a component's overlays all-or-nothing.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import type { Component, DistroModel, OverlaySpec } from '../config/model.js';
 import { StrataError } from '../util/errors.js';
 import { isInside, toPosix, walkTree } from '../util/paths.js';
 import { ArchiveFiles, ArchiveProblem } from './files/archive.js';
 import { entryData, LooseFiles, type FileEntry, type FileSet } from './files/tree.js';
 import { OverlayFailure, type OverlayContext } from './types/type.js';
+import { sourcePath } from './source-path.js';
 
 export const SPEC_PATH = '<spec>';
 
@@ -92,9 +93,7 @@ export class Workspace implements OverlayContext {
   }
 
   async readSource(source: string): Promise<{ data: Buffer; mode: number }> {
-    const file = this.overlay?.location.file ?? this.model.configFile;
-    const base = dirname(isAbsolute(file) ? file : resolve(this.model.root, file));
-    const path = resolve(base, source);
+    const path = this.overlay ? sourcePath(this.model, this.overlay, source) : resolve(dirname(this.model.configFile), source);
     const shown = toPosix(relative(this.model.root, path));
     if (!isInside(this.model.root, path)) {
       throw new OverlayFailure(`source '${source}' points outside the project`, 'source', 'keep overlay inputs inside the project, next to the TOML that uses them');
