@@ -84,7 +84,9 @@ Every problem is reported at once, one line each, \`FILE:LINE:COL: message\`, wh
 FILE is relative to the current folder when inside it. The position is the key
 (unknown key, missing key at its table header, duplicate definitions) or the value
 (wrong type, bad value, missing file, path leaving the project). Unknown keys are
-errors, with a suggestion when a known key is close.
+errors, with a suggestion when a known key is close. Problems reading the files
+(TOML syntax, includes) are reported on their own first, since a file that cannot be
+read would make its settings look missing.
 
 ## Reference
 

@@ -40,7 +40,9 @@ export async function loadProject(options: LoadOptions): Promise<DistroModel> {
     throw new StrataErrors(inFileOrder(errors, tree.files.map((file) => file.display)));
   };
   const [first] = tree.files;
-  if (first === undefined) return fail();
+  // A file that could not be read would make every check after this one report
+  // the settings it holds as missing: the problems with the files come first.
+  if (first === undefined || errors.length > 0) return fail();
 
   const merged = new MergedDocument(first);
   for (const file of tree.files) errors.push(...merged.add(file));
