@@ -1,12 +1,54 @@
-import { defineCommand } from './command.js';
+import { defineCommand, archOption } from './command.js';
+import { loadModel } from './project.js';
+import type { Arch } from '../config/model.js';
+import { composeImage, defaultRepo } from '../compose/index.js';
+import { pathExists } from '../compose/fs.js';
 import { StrataError } from '../util/errors.js';
+import { join } from 'node:path';
 
-// Placeholder until this command's issue lands; replaced, never shipped as is.
-export default defineCommand({
-  command: 'compose',
-  describe: 'compose (not yet implemented)',
-  examples: [],
-  run: async () => {
-    throw new StrataError('strata compose is not implemented yet', { kind: 'build' });
+interface ComposeArgs {
+  image: string;
+  arch?: Arch;
+  repo?: string;
+}
+
+function human(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
+}
+
+export default defineCommand<ComposeArgs>({
+  command: 'compose <image>',
+  describe: 'compose an image: install its packages, minimise, make the filesystem, verity tree, GPT disk, manifest and SBOM',
+  examples: [
+    ['$0 compose minimal', 'compose out/images/minimal/x86_64/'],
+    ['$0 compose minimal --arch aarch64', 'the same image for 64-bit Arm'],
+    ['$0 compose minimal --repo /srv/rpms/x86_64 --json', 'install from another repository; print the manifest'],
+  ],
+  builder: (yargs) =>
+    archOption(yargs)
+      .positional('image', { type: 'string', demandOption: true, describe: 'image name ([images.NAME] in config)' })
+      .option('repo', { type: 'string', describe: 'install from this repository folder instead of out/repo/ARCH' }) as never,
+  run: async (args, context) => {
+    const model = await loadModel(context);
+    const arch: Arch = args.arch ?? 'x86_64';
+    const repo = args.repo ?? defaultRepo(model, arch);
+    if (!(await pathExists(join(repo, 'repodata', 'repomd.xml')))) {
+      throw new StrataError(`no package repository at ${repo}`, { hint: `build the distro first: strata build --arch ${arch}` });
+    }
+    context.log.info(`composing ${args.image} for ${arch}`);
+    const result = await composeImage(model, args.image, arch, { log: context.log, repo });
+    const m = result.manifest;
+    const width = Math.max(...m.packages.map((p) => p.nevra.length), 10);
+    const lines = [
+      `image ${m.image} (${m.arch}) → ${result.outDir}`,
+      `root hash: ${m.verity?.rootHash ?? '(verity off)'}`,
+      '',
+      `${'package'.padEnd(width)}  installed  in image`,
+      ...m.packages.map((p) => `${p.nevra.padEnd(width)}  ${human(p.installedSize).padStart(9)}  ${human(p.imageBytes).padStart(8)}`),
+      `${'total'.padEnd(width)}  ${human(m.sizes.installedPackages).padStart(9)}  ${human(m.sizes.filesystemImage).padStart(8)} (${m.filesystem.type}, compressed)`,
+      '',
+      ...Object.entries(m.artifacts).map(([name, a]) => `${a.sha256}  ${name}`),
+    ];
+    return { json: { ok: true, outDir: result.outDir, rootHash: result.rootHash, manifest: m }, text: lines.join('\n') };
   },
 });

@@ -56,8 +56,10 @@ export const makeFilesystem: ComposeStep = {
       await run('mkfs.erofs', ['--quiet', `-z${compression}`, `-T${epoch}`, `-U${uuid}`, output, source], { env: toolEnv(context), signal: context.signal });
     } else {
       compression = 'zstd';
+      // mksquashfs refuses SOURCE_DATE_EPOCH together with explicit times, and the variable alone only clamps
+      // newer file times; -all-time sets every one, so the variable is withheld.
       await run('mksquashfs', [source, output, '-noappend', '-reproducible', '-no-progress', '-quiet', '-comp', compression, '-b', '131072', '-mkfs-time', epoch, '-all-time', epoch], {
-        env: toolEnv(context),
+        env: { ...toolEnv(context), SOURCE_DATE_EPOCH: undefined },
         signal: context.signal,
       });
     }

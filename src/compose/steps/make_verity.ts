@@ -4,7 +4,7 @@
  * hash is a function of the image content alone (a random salt, as most tools
  * use, would make every build's root hash different).
  */
-import { lstat } from 'node:fs/promises';
+import { chmod, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StrataError } from '../../util/errors.js';
 import { sha256Hex, uuidFromHex } from '../../util/hash.js';
@@ -37,6 +37,8 @@ export const makeVerity: ComposeStep = {
     );
     const rootHash = /Root hash:\s*([0-9a-f]{64})/.exec(result.stdout)?.[1];
     if (!rootHash) throw new StrataError('veritysetup format printed no root hash', { kind: 'build', details: result.stdout.split('\n') });
+    // veritysetup creates the tree 0600; artifacts are all plainly readable.
+    await chmod(join(context.outDir, file), 0o644);
     await writeFileAtomic(join(context.outDir, rootHashFile), `${rootHash}\n`);
     context.log.info(`  verity root hash ${rootHash}`);
     return {

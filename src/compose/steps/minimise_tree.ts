@@ -83,7 +83,6 @@ export const minimiseTree: ComposeStep = {
     for (const dir of CACHE_DIRS) await removeContents('caches', dir);
     for (const dir of LOG_DIRS) await removeContents('logs', dir);
     for (const dir of TEMP_DIRS) await removeContents('temporary files', dir);
-    for (const name of RPMDB_RUNTIME) await remove('rpm runtime files', `${RPMDB_PATH.slice(1)}/${name}`);
     if (rules.remove.length > 0) {
       const patterns = rules.remove.map(globToRegExp);
       for (const entry of await walkTree(root)) {
@@ -101,7 +100,10 @@ export const minimiseTree: ComposeStep = {
     for (const [category, { entries, bytes }] of Object.entries(removed)) {
       context.log.verbose(`  removed ${category}: ${entries} entries, ${bytes} bytes`);
     }
-    return { ...context, minimise: { removed }, installed: await withImageBytes(context) };
+    // Last: querying the database for the size report opens it, which recreates sqlite's runtime files.
+    const installed = await withImageBytes(context);
+    for (const name of RPMDB_RUNTIME) await remove('rpm runtime files', `${RPMDB_PATH.slice(1)}/${name}`);
+    return { ...context, minimise: { removed }, installed };
   },
 };
 
