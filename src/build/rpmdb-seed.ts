@@ -26,13 +26,20 @@ function libraryDirs(root: string, arch: Arch): string[] {
   return arch === hostArch ? native : [join(root, `usr/${arch}-linux-gnu/lib`), join(root, `usr/${arch}-linux-gnu/lib64`)];
 }
 
+/**
+ * The toolchain's runtime libraries (glibc's and gcc's), by versioned name.
+ * Only these count as what a host root offers: other libraries on the host are
+ * incidental, and a build needing them should say so in the declared list.
+ */
+const TOOLCHAIN_RUNTIME =
+  /^(ld-linux[-\w]*|libc|libm|libmvec|libpthread|libdl|librt|libresolv|libutil|libanl|libnsl|libnss_\w+|libthread_db|libBrokenLocale|libc_malloc_debug|libgcc_s|libstdc\+\+|libatomic|libgomp)\.so\.\d[\d.]*$/;
+
 async function sharedLibraries(dirs: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const dir of dirs) {
     const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names.sort()) {
-      // Versioned names only (libc.so.6, ld-linux-x86-64.so.2): the ones rpm generates Provides for.
-      if (!/\.so\.\d/.test(name)) continue;
+      if (!TOOLCHAIN_RUNTIME.test(name)) continue;
       const st = await stat(join(dir, name)).catch(() => null);
       if (st?.isFile()) files.push(join(dir, name));
     }
