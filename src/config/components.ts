@@ -4,9 +4,9 @@
  * declare a component or refine one a glob found.
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { StrataError, formatLocation, type SourceLocation } from '../util/errors.js';
-import { isInside } from '../util/paths.js';
+import { isInside, toPosix } from '../util/paths.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Arch, Component, OverlaySpec } from './model.js';
 import type { MergedDocument } from './merge.js';
@@ -147,5 +147,25 @@ export async function resolveComponents(
     });
   }
   const sorted = [...components.keys()].sort();
+  checkSpecsUnshared(sorted.map((name) => components.get(name)!), stanzas, paths);
   return Object.fromEntries(sorted.map((name) => [name, components.get(name)!]));
+}
+
+/** One spec file makes one component: two components building it would make the same packages. */
+function checkSpecsUnshared(components: Component[], stanzas: RawConfig['components'], paths: ProjectPaths): void {
+  const owner = new Map<string, Component>();
+  for (const component of components) {
+    const first = owner.get(component.specPath);
+    if (!first) {
+      owner.set(component.specPath, component);
+      continue;
+    }
+    // Report at the stanza that points a second component at the spec.
+    const [other, culprit] = stanzas[component.name]?.spec !== undefined ? [first, component] : [component, first];
+    paths.fail(
+      ['components', culprit.name, 'spec'],
+      `components '${culprit.name}' and '${other.name}' use the same spec file ${toPosix(relative(paths.root, component.specPath))}`,
+      'a spec file makes one component: remove one of the two, or give each its own spec',
+    );
+  }
 }
