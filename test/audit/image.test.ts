@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { imageStatement, statementHomes } from '../../src/audit/compose-provenance.js';
 import { checkProvenance, writeProvenanceBeside, IMAGE_BUILD_TYPE } from '../../src/audit/provenance.js';
 import { whyComposed } from '../../src/audit/why.js';
+import { analyse } from '../../src/audit/analysis.js';
+import { explainComponent } from '../../src/audit/explain.js';
 import { loadModel } from '../../src/cli/project.js';
 import { composeImage } from '../../src/compose/index.js';
 import { readManifest, type ImageManifest } from '../../src/compose/manifest.js';
@@ -101,4 +103,22 @@ test('the image statement validates and names the image files and installed RPMs
   const written = await writeProvenanceBeside(statementHomes(imageDir, manifest.filesystem.file, manifest.disk?.file ?? null), statement);
   assert.deepEqual(written.map((p) => p.slice(imageDir.length + 1)), ['root.erofs.intoto.json', 'disk.raw.intoto.json']);
   for (const home of ['root.erofs', 'disk.raw']) assert.equal((await checkProvenance(join(imageDir, home))).ok, true);
+});
+
+test('explain tells where a component comes from, what its overlays changed and which images hold it', { skip: !root && 'composing needs root' }, async () => {
+  const analysis = await analyse(model, model.distro.arches, memoryLogger());
+  const report = await explainComponent(model, model.components['fx-app']!, analysis);
+  assert.equal(report.spec.path, 'specs/fx-app/fx-app.spec');
+  assert.equal(report.spec.sha256, sha256(await readFile(join(project, 'specs/fx-app/fx-app.spec'))));
+  assert.match(report.fingerprint ?? '', /^[0-9a-f]{64}$/);
+  // Sources as built: the overlay-added file is there, attributed to overlay #2.
+  const message = report.sources.find((s) => s.path === 'fx-app.msg');
+  assert.deepEqual(message && { sha256: message.sha256, changedBy: message.changedBy }, { sha256: sha256(await readFile(join(project, 'overlays/files/fx-app.msg'))), changedBy: [2] });
+  assert.deepEqual(report.overlays.map((o) => [o.index, o.type, o.description, o.definedAt.replace(/^.*overlays\//, 'overlays/')]), [
+    [1, 'spec-set-tag', 'Distro rebuild.', 'overlays/apps.toml:4:1'],
+    [2, 'file-add', "Ship the distro's message beside the program.", 'overlays/apps.toml:10:1'],
+  ]);
+  const release = report.overlays[0]!.hunks.flatMap((h) => h.lines).filter((l) => l.startsWith('-') || l.startsWith('+'));
+  assert.deepEqual(release, ['-Release:        1%{?dist}', '+Release:        2%{?dist}']);
+  assert.deepEqual(report.images, [{ image: 'base', arch: 'x86_64', packages: ['fx-app-1.0-1.fx1.noarch'], source: 'manifest' }]);
 });
