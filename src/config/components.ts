@@ -12,9 +12,9 @@ import type { Arch, Component, OverlaySpec } from './model.js';
 import type { MergedDocument } from './merge.js';
 import { isTable } from './config-file.js';
 import { expandGlob, globMatcher } from './glob.js';
-import { formatPath } from './key-path.js';
 import type { ProjectPaths } from './project-paths.js';
-import { NAME_PATTERN, OVERLAY_METADATA_KEYS, type RawComponent, type RawConfig, type RawOverlay } from './schema.js';
+import { archList } from './settings.js';
+import { NAME_PATTERN, OVERLAY_METADATA_KEYS, type RawConfig, type RawOverlay } from './schema.js';
 
 interface FoundSpec {
   /** Relative to the project root. */
@@ -83,14 +83,6 @@ function overlaySpecs(raw: RawOverlay[], path: Array<string | number>, merged: M
   });
 }
 
-function componentArches(raw: RawComponent, path: Array<string | number>, distroArches: Arch[], paths: ProjectPaths): Arch[] | null {
-  if (raw.arches === undefined) return null;
-  raw.arches.forEach((arch, index) => {
-    if (!distroArches.includes(arch)) paths.fail([...path, 'arches', index], `${formatPath([...path, 'arches', index])}: '${arch}' is not one of the distro's arches (${distroArches.join(', ')})`);
-  });
-  return [...new Set(raw.arches)];
-}
-
 export async function resolveComponents(
   globs: RawConfig['component-globs'],
   stanzas: RawConfig['components'],
@@ -143,7 +135,7 @@ export async function resolveComponents(
       origin: globbed ? 'glob' : 'stanza',
       ...(globbed ? { refinedAt: stanzaAt } : {}),
       sourceHashes: raw['source-hashes'],
-      arches: componentArches(raw, path, distroArches, paths),
+      arches: raw.arches === undefined ? null : archList([...path, 'arches'], raw.arches, paths, distroArches),
     });
   }
   const sorted = [...components.keys()].sort();

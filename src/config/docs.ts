@@ -64,8 +64,8 @@ patches). Components are declared in bulk by \`[[component-globs]]\` (each match
 \`.spec\` file is a component named after the file, without \`.spec\`) or one by one by
 \`[components.NAME]\`. A stanza naming a component a glob found refines it (overlays,
 pinned hashes, arches, or a different spec). Two spec files giving the same name are
-an error naming both. Without \`spec\` and without a glob match, the spec is
-\`specs/NAME/NAME.spec\`.
+an error naming both, and so are two components using the same spec file. Without
+\`spec\` and without a glob match, the spec is \`specs/NAME/NAME.spec\`.
 
 Overlays are validated here only for their shape: a table with a \`type\` and the
 optional metadata \`description\`, \`category\` and \`upstream-status\`; every other key

@@ -5,20 +5,27 @@
 import { didYouMean } from '../util/suggest.js';
 import type { Arch, BuildSettings, Component, DistroSettings, GraphSettings, ImageDefinition, RpmSettings } from './model.js';
 import type { MergedDocument } from './merge.js';
-import { formatPath } from './key-path.js';
+import { formatPath, type KeyPath } from './key-path.js';
 import type { ProjectPaths } from './project-paths.js';
 import type { RawConfig, RawImage } from './schema.js';
 
-export function distroSettings(raw: RawConfig['distro'], paths: ProjectPaths): DistroSettings {
-  raw.arches.forEach((arch, index) => {
-    if (raw.arches.indexOf(arch) !== index) paths.fail(['distro', 'arches', index], `distro.arches: '${arch}' is listed twice`);
+/** A list of arches, each listed once and, for a component, among the distro's. */
+export function archList(path: KeyPath, arches: Arch[], paths: ProjectPaths, distroArches?: Arch[]): Arch[] {
+  arches.forEach((arch, index) => {
+    const at = [...path, index];
+    if (arches.indexOf(arch) !== index) paths.fail(at, `${formatPath(at)}: '${arch}' is listed twice`);
+    else if (distroArches && !distroArches.includes(arch)) paths.fail(at, `${formatPath(at)}: '${arch}' is not one of the distro's arches (${distroArches.join(', ')})`);
   });
+  return [...new Set(arches)];
+}
+
+export function distroSettings(raw: RawConfig['distro'], paths: ProjectPaths): DistroSettings {
   return {
     name: raw.name,
     version: raw.version,
     distTag: raw['dist-tag'],
     vendor: raw.vendor,
-    arches: [...new Set(raw.arches)],
+    arches: archList(['distro', 'arches'], raw.arches, paths),
     sourceDateEpoch: raw['source-date-epoch'],
   };
 }
