@@ -48,7 +48,7 @@ export interface EvaluateResult {
 }
 
 /** Bumped whenever the shape or meaning of cached facts changes. */
-const FACTS_SCHEMA = 1;
+const FACTS_SCHEMA = 2;
 
 /** The cache folder of a project (cache-dir may be relative to the project root or absolute). */
 export function cacheDirOf(model: DistroModel): string {
@@ -78,7 +78,7 @@ export function factsFromQuery(query: SpecQuery, arch: Arch, key: string): SpecF
         arch: pkg.arch,
         provides: pkg.provides,
         requires: pkg.requires,
-        files: entries.map((entry) => entry.path),
+        files: entries.map((entry) => (entry.dir && entry.path !== '/' ? `${entry.path}/` : entry.path)),
         predictedProvides: predictProvides({ name: pkg.name, evr, version: pkg.version, arch: pkg.arch, files: entries }),
         ...(parsed.fileLists.has(pkg.name) ? { fileLists: parsed.fileLists.get(pkg.name)! } : {}),
       };

@@ -22,7 +22,7 @@ export interface SubpackageFacts {
   arch: string;
   provides: Dependency[];
   requires: Dependency[];
-  /** Paths from %files, macros expanded (globs left as written). */
+  /** Paths from %files, macros expanded (globs left as written); folders listed with %dir end in '/'. */
   files: string[];
   /** Provides rpm would generate at build time, predicted from `files`. */
   predictedProvides: Dependency[];

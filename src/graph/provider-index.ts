@@ -1,0 +1,135 @@
+/**
+ * Who provides what, for one arch: every capability of every subpackage a
+ * buildable component produces, by name, plus its files for path requirements.
+ * Each provider says where the capability came from, because explicit
+ * Provides, rpm's implicit `NAME = EVR` and predicted provides are not equally
+ * certain (and stats report the share resolved by each).
+ */
+import type { Dependency, SpecFacts } from '../spec/model.js';
+import { rangesOverlap } from './rpmvercmp.js';
+
+/** How a subpackage provides a capability, most certain first. */
+export type ProvideKind = 'implicit' | 'explicit' | 'predicted' | 'file';
+export const KIND_RANK: Record<ProvideKind, number> = { implicit: 0, explicit: 1, predicted: 2, file: 3 };
+
+export interface Provider {
+  component: string;
+  subpackage: string;
+  /** The provide as the subpackage has it (for files: the path, or the folder or glob that holds it). */
+  provide: Dependency;
+  kind: ProvideKind;
+}
+
+export interface Candidate {
+  provider: Provider;
+  /** Whether the provide's version range satisfies the requirement. */
+  satisfies: boolean;
+}
+
+const globChars = /[*?[\]{}]/;
+
+/** rpm's %files globs (fnmatch with braces) as a RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  let out = '';
+  let braces = 0;
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) out += '\\[';
+      else {
+        out += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else if (c === '{') {
+      braces++;
+      out += '(?:';
+    } else if (c === '}' && braces > 0) {
+      braces--;
+      out += ')';
+    } else if (c === ',' && braces > 0) out += '|';
+    else out += c.replace(/[.+^$()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+export class ProviderIndex {
+  private readonly byName = new Map<string, Provider[]>();
+  private readonly files = new Map<string, Provider[]>();
+  private readonly globs: Array<{ pattern: RegExp; provider: Provider }> = [];
+  /** Components not built for this arch: never providers, but named in hints. */
+  readonly unbuildable = new Map<string, SpecFacts>();
+
+  constructor(facts: SpecFacts[]) {
+    for (const spec of [...facts].sort((a, b) => (a.component < b.component ? -1 : a.component > b.component ? 1 : 0))) {
+      if (!spec.buildable) {
+        this.unbuildable.set(spec.component, spec);
+        continue;
+      }
+      for (const sub of spec.subpackages) {
+        const base = { component: spec.component, subpackage: sub.name };
+        for (const dep of sub.provides) {
+          if (dep.name === null) continue;
+          // rpm adds NAME = EVR and NAME(isa) = EVR to every package by itself.
+          const implicit = dep.name === sub.name || dep.name.startsWith(`${sub.name}(`);
+          this.add(this.byName, dep.name, { ...base, provide: dep, kind: implicit ? 'implicit' : 'explicit' });
+        }
+        for (const dep of sub.predictedProvides) {
+          if (dep.name !== null) this.add(this.byName, dep.name, { ...base, provide: dep, kind: 'predicted' });
+        }
+        for (const path of sub.files) {
+          const provider: Provider = { ...base, provide: { raw: path, name: path, flag: null, evr: null }, kind: 'file' };
+          if (globChars.test(path)) this.globs.push({ pattern: globToRegExp(path.replace(/\/$/, '')), provider });
+          else this.add(this.files, path.replace(/\/$/, ''), provider);
+        }
+      }
+    }
+  }
+
+  private add(map: Map<string, Provider[]>, key: string, provider: Provider): void {
+    const list = map.get(key);
+    if (list) list.push(provider);
+    else map.set(key, [provider]);
+  }
+
+  /** Every provider of the requirement's name, each marked with whether its version satisfies it. */
+  candidates(name: string, flag: Dependency['flag'], evr: string | null): Candidate[] {
+    const out: Candidate[] = (this.byName.get(name) ?? []).map((provider) => ({
+      provider,
+      satisfies: rangesOverlap(provider.provide.flag, provider.provide.evr, flag, evr),
+    }));
+    if (name.startsWith('/')) for (const provider of this.fileProviders(name)) out.push({ provider, satisfies: true });
+    return out;
+  }
+
+  /**
+   * Packages that ship a path: listed exactly, matched by a %files glob, or
+   * inside a folder listed without %dir (which packages everything below it).
+   */
+  private fileProviders(path: string): Provider[] {
+    const out = [...(this.files.get(path) ?? [])];
+    for (const { pattern, provider } of this.globs) if (pattern.test(path)) out.push(provider);
+    for (let parent = path.slice(0, path.lastIndexOf('/')); parent.length > 1; parent = parent.slice(0, parent.lastIndexOf('/'))) {
+      for (const provider of this.files.get(parent) ?? []) {
+        if (!provider.provide.raw.endsWith('/')) out.push(provider);
+      }
+    }
+    return out;
+  }
+
+  /** Every capability name (for "nearest candidates" of an unresolved requirement). */
+  names(): string[] {
+    return [...this.byName.keys(), ...this.files.keys()];
+  }
+
+  /** Whether a component (buildable here) provides the name, for the unbuildable hint. */
+  unbuildableProviders(name: string): string[] {
+    const out: string[] = [];
+    for (const [component, spec] of this.unbuildable) {
+      if (spec.subpackages.some((sub) => sub.provides.some((p) => p.name === name) || sub.predictedProvides.some((p) => p.name === name))) out.push(component);
+    }
+    return out;
+  }
+}
