@@ -15,6 +15,7 @@ import { sortedPaths, type FileEntry } from './files/tree.js';
 import type { OverlayEffect, RenderedComponent, RenderedFile } from './model.js';
 import { OverlayFailure } from './types/type.js';
 import { SPEC_PATH, Workspace } from './workspace.js';
+import { updatePins } from './signatures.js';
 
 export { checkOverlays } from './check.js';
 
@@ -82,6 +83,7 @@ export async function renderComponent(model: DistroModel, component: Component, 
     try {
       await parsed.type.apply(work, parsed.fields);
       await work.finishOverlay();
+      await updatePins(work.loose, work.specFile, before.entries, touchedPaths(before, work));
     } catch (error) {
       if (error instanceof OverlayFailure) throw failure(component, overlay, error);
       if (error instanceof StrataError) throw error.withContext({ component: component.name, location: overlay.location });
