@@ -111,13 +111,13 @@ export function chooseBatchSize(specs: number, jobs: number): number {
   return Math.max(1, Math.min(48, Math.ceil(specs / (jobs * 4))));
 }
 
-/** A progress reporter: redrawn often on a TTY, a line every few seconds in CI. */
+/** A progress reporter: redrawn often on a TTY; in CI a plain line every few seconds, and none for a quick run. */
 function progressReporter(log: Logger, total: number, arch: Arch): (done: number, hits: number) => void {
   const interval = log.interactive ? 100 : 5000;
-  let last = 0;
+  let last = log.interactive ? 0 : Date.now();
   return (done, hits) => {
     const now = Date.now();
-    if (now - last < interval && done < total) return;
+    if (now - last < interval) return;
     last = now;
     log.progress(`evaluating specs for ${arch}: ${done}/${total} (${hits} cached)`);
   };
