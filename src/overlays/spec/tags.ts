@@ -38,12 +38,15 @@ export function addTagEdits(model: SpecModel, pkg: string | undefined, tag: stri
   });
 }
 
-/** After the last tag of the same family, else after the last tag, else at the end of the preamble. */
-export function insertTagEdits(model: SpecModel, pkg: string | undefined, tag: string, value: string): SpecEdit[] {
-  const family = tagFamily(tag);
+/**
+ * After the last tag of the same family (else of the first `nearFamilies` that
+ * occurs), else after the last tag, else at the end of the preamble.
+ */
+export function insertTagEdits(model: SpecModel, pkg: string | undefined, tag: string, value: string, nearFamilies: string[] = []): SpecEdit[] {
+  const families = [tagFamily(tag), ...nearFamilies];
   return requirePreambles(model, pkg).map((section) => {
     const tags = sectionTags(model, section);
-    const anchor = tags.filter((t) => tagFamily(t.tag) === family).at(-1) ?? tags.at(-1);
+    const anchor = families.map((family) => tags.filter((t) => tagFamily(t.tag) === family).at(-1)).find((t) => t !== undefined) ?? tags.at(-1);
     const at = anchor ? unconditionalAfter(model, section, anchor.line) : contentEndLine(model, section);
     return { kind: 'insert', at, lines: [formatTag(tag, value, anchor)] };
   });

@@ -21,7 +21,7 @@ export default defineOverlayType({
       const patchlist = sectionsNamed(model, '%patchlist', undefined);
       if (patchlist.length > 0) return patchlist.map((s) => ({ kind: 'insert', at: contentEndLine(model, s), lines: [name] }));
       const number = nextPatchNumber(model);
-      return [...insertTagEdits(model, undefined, `Patch${number}`, name), ...applicationEdits(model, number)];
+      return [...insertTagEdits(model, undefined, `Patch${number}`, name, ['source']), ...applicationEdits(model, number)];
     });
   },
 });
