@@ -23,15 +23,13 @@ interface FoundSpec {
 }
 
 /** Spec files the globs declare, by component name. */
-async function specsFromGlobs(globs: RawConfig['component-globs'], paths: ProjectPaths, merged: MergedDocument): Promise<Map<string, FoundSpec>> {
-  const matches = await Promise.all(
-    globs.map(async (glob, index) => {
-      const at = ['component-globs', index, 'path'];
-      if (!isInside(paths.root, paths.inside(at, glob.path))) return [];
-      const excluded = glob.exclude.map(globMatcher);
-      return (await expandGlob(paths.root, glob.path)).filter((rel) => rel.endsWith('.spec') && !excluded.some((matches) => matches(rel)));
-    }),
-  );
+function specsFromGlobs(globs: RawConfig['component-globs'], paths: ProjectPaths, merged: MergedDocument): Map<string, FoundSpec> {
+  const matches = globs.map((glob, index) => {
+    const at = ['component-globs', index, 'path'];
+    if (!isInside(paths.root, paths.inside(at, glob.path))) return [];
+    const excluded = glob.exclude.map(globMatcher);
+    return expandGlob(paths.root, glob.path).filter((rel) => rel.endsWith('.spec') && !excluded.some((matches) => matches(rel)));
+  });
   const found = new Map<string, FoundSpec>();
   matches.forEach((rels, globIndex) => {
     const at = ['component-globs', globIndex, 'path'];
@@ -83,14 +81,14 @@ function overlaySpecs(raw: RawOverlay[], path: Array<string | number>, merged: M
   });
 }
 
-export async function resolveComponents(
+export function resolveComponents(
   globs: RawConfig['component-globs'],
   stanzas: RawConfig['components'],
   distroArches: Arch[],
   merged: MergedDocument,
   paths: ProjectPaths,
-): Promise<Record<string, Component>> {
-  const found = await specsFromGlobs(globs, paths, merged);
+): Record<string, Component> {
+  const found = specsFromGlobs(globs, paths, merged);
   const components = new Map<string, Component>();
   for (const [name, spec] of found) {
     const specPath = resolve(paths.root, spec.rel);

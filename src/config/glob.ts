@@ -6,7 +6,7 @@
  * Matching walks only below the pattern's fixed prefix, one readdir per folder,
  * which keeps a tree of thousands of spec folders well under a second.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const MAGIC = /[*?[]/;
@@ -55,67 +55,75 @@ export function globMatcher(pattern: string): (path: string) => boolean {
   return (path) => re.test(path);
 }
 
-async function entries(dir: string): Promise<Array<{ name: string; dir: boolean; file: boolean }>> {
+function entries(dir: string): Array<{ name: string; dir: boolean; file: boolean }> {
   let dirents;
   try {
-    dirents = await readdir(dir, { withFileTypes: true });
+    dirents = readdirSync(dir, { withFileTypes: true });
   } catch {
     return [];
   }
-  return Promise.all(
-    dirents.map(async (d) => {
-      if (!d.isSymbolicLink()) return { name: d.name, dir: d.isDirectory(), file: d.isFile() };
-      const target = await stat(join(dir, d.name)).catch(() => undefined);
-      return { name: d.name, dir: target?.isDirectory() ?? false, file: target?.isFile() ?? false };
-    }),
-  );
+  return dirents.map((d) => {
+    if (!d.isSymbolicLink()) return { name: d.name, dir: d.isDirectory(), file: d.isFile() };
+    const target = statSync(join(dir, d.name), { throwIfNoEntry: false });
+    return { name: d.name, dir: target?.isDirectory() ?? false, file: target?.isFile() ?? false };
+  });
 }
 
 /**
  * Files below `base` matching `pattern`, as paths relative to `base`, sorted by
  * path so that merge order never depends on the order readdir returns names in.
+ * Synchronous on purpose: thousands of small readdir calls cost several times
+ * more through the thread pool than directly, and config loading waits for them
+ * anyway.
  */
-export async function expandGlob(base: string, pattern: string): Promise<string[]> {
+export function expandGlob(base: string, pattern: string): string[] {
   const parts = pattern.split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.length === 0) return [];
   let fixed = 0;
   while (fixed < parts.length - 1 && !hasGlobMagic(parts[fixed]!)) fixed++;
-  const found = new Set<string>();
+  const regexes = parts.map((part) => (part === '**' ? null : segmentRegex(part)));
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const add = (rel: string): void => {
+    if (!seen.has(rel)) seen.add(rel), found.push(rel);
+  };
+  const child = (rel: string, name: string): string => (rel === '' ? name : `${rel}/${name}`);
 
-  async function visit(rel: string[], index: number): Promise<void> {
-    const part = parts[index]!;
+  const visit = (rel: string, index: number): void => {
     const last = index === parts.length - 1;
-    if (part === '**' && last) return visitAll(rel);
-    const listing = await entries(join(base, ...rel));
-    if (part === '**') {
-      await visit(rel, index + 1);
-      await Promise.all(listing.filter((e) => e.dir && !e.name.startsWith('.')).map((e) => visit([...rel, e.name], index)));
+    const re = regexes[index];
+    if (!re && last) return visitAll(rel);
+    const listing = entries(join(base, rel));
+    if (!re) {
+      visit(rel, index + 1);
+      for (const e of listing) if (e.dir && !e.name.startsWith('.')) visit(child(rel, e.name), index);
       return;
     }
-    const re = segmentRegex(part);
-    await Promise.all(
-      listing
-        .filter((e) => re.test(e.name))
-        .map(async (e) => {
-          if (last) {
-            if (e.file) found.add([...rel, e.name].join('/'));
-          } else if (e.dir) await visit([...rel, e.name], index + 1);
-        }),
-    );
-  }
+    for (const e of listing) {
+      if (!re.test(e.name)) continue;
+      if (last) {
+        if (e.file) add(child(rel, e.name));
+      } else if (e.dir) visit(child(rel, e.name), index + 1);
+    }
+  };
 
   /** Every non-hidden file below `rel` (a trailing `**`). */
-  async function visitAll(rel: string[]): Promise<void> {
-    const listing = await entries(join(base, ...rel));
-    await Promise.all(
-      listing.filter((e) => !e.name.startsWith('.')).map((e) => (e.dir ? visitAll([...rel, e.name]) : e.file ? found.add([...rel, e.name].join('/')) : undefined)),
-    );
-  }
+  const visitAll = (rel: string): void => {
+    for (const e of entries(join(base, rel))) {
+      if (e.name.startsWith('.')) continue;
+      if (e.dir) visitAll(child(rel, e.name));
+      else if (e.file) add(child(rel, e.name));
+    }
+  };
 
-  if (parts.length === 0) return [];
-  await visit(parts.slice(0, fixed), fixed);
-  return [...found].sort(comparePaths);
+  visit(parts.slice(0, fixed).join('/'), fixed);
+  return sortPaths(found);
 }
 
-export function comparePaths(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+/** Sorted by the bytes of each path (UTF-16 order differs for some characters). */
+export function sortPaths(paths: string[]): string[] {
+  return paths
+    .map((path) => ({ path, bytes: Buffer.from(path) }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    .map(({ path }) => path);
 }

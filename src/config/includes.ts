@@ -43,7 +43,7 @@ export async function readIncludeTree(configFile: string, root: string, displayB
       }
       let matches: string[];
       if (hasGlobMagic(entry.pattern)) {
-        matches = (await expandGlob(dirname(path), entry.pattern)).map((match) => resolve(dirname(path), match)).filter((match) => isInside(root, match));
+        matches = expandGlob(dirname(path), entry.pattern).map((match) => resolve(dirname(path), match)).filter((match) => isInside(root, match));
       } else if (existsSync(full)) {
         matches = [full];
       } else {

@@ -55,10 +55,10 @@ export async function loadProject(options: LoadOptions): Promise<DistroModel> {
 
   const paths = new ProjectPaths(root, merged, errors);
   const distro = config.distro && distroSettings(config.distro, paths);
-  const rpm = config.rpm && (await rpmSettings(config.rpm, paths));
+  const rpm = config.rpm && rpmSettings(config.rpm, paths);
   const globs = config['component-globs'];
   const stanzas = config.components;
-  const components = distro && globs && stanzas ? await resolveComponents(globs, stanzas, distro.arches, merged, paths) : undefined;
+  const components = distro && globs && stanzas ? resolveComponents(globs, stanzas, distro.arches, merged, paths) : undefined;
   const build = config.build && buildSettings(config.build, paths);
   const graph = config.graph && components && graphSettings(config.graph, components, paths, merged);
   const images = config.images && distro && imageDefinitions(config.images, distro.arches, paths, merged);

@@ -56,16 +56,13 @@ export class ProjectPaths {
    * A list of files where each entry is a path (which must exist) or a glob
    * (which may match nothing); a glob's matches come in path order.
    */
-  async files(path: KeyPath, values: string[]): Promise<string[]> {
-    const lists = await Promise.all(
-      values.map(async (value, index) => {
-        const at = [...path, index];
-        if (!hasGlobMagic(value)) return [this.existing(at, value, 'file')];
-        if (!isInside(this.root, this.inside(at, value))) return [];
-        return (await expandGlob(this.root, value)).map((match) => resolve(this.root, match));
-      }),
-    );
-    return lists.flat();
+  files(path: KeyPath, values: string[]): string[] {
+    return values.flatMap((value, index) => {
+      const at = [...path, index];
+      if (!hasGlobMagic(value)) return [this.existing(at, value, 'file')];
+      if (!isInside(this.root, this.inside(at, value))) return [];
+      return expandGlob(this.root, value).map((match) => resolve(this.root, match));
+    });
   }
 
   /** Folders that must exist. */

@@ -30,9 +30,9 @@ export function distroSettings(raw: RawConfig['distro'], paths: ProjectPaths): D
   };
 }
 
-export async function rpmSettings(raw: RawConfig['rpm'], paths: ProjectPaths): Promise<RpmSettings> {
+export function rpmSettings(raw: RawConfig['rpm'], paths: ProjectPaths): RpmSettings {
   return {
-    macroFiles: await paths.files(['rpm', 'macro-files'], raw['macro-files']),
+    macroFiles: paths.files(['rpm', 'macro-files'], raw['macro-files']),
     luaDirs: paths.folders(['rpm', 'lua-dirs'], raw['lua-dirs']),
     rpmrc: raw.rpmrc === undefined ? null : paths.existing(['rpm', 'rpmrc'], raw.rpmrc, 'file'),
     defines: raw.defines,
