@@ -104,7 +104,13 @@ export async function bootInputs(arch: Arch, cacheDir: string, log: Logger, sign
 }
 
 export async function bootImage(model: DistroModel, imageName: string, arch: Arch, options: BootOptions): Promise<BootReport> {
-  findImage(model, imageName);
+  const image = findImage(model, imageName);
+  if (image.bootMarker === '') {
+    throw new StrataError(`image ${imageName} has no boot-marker, so a boot cannot be told from a hang`, {
+      location: image.definedAt,
+      hint: `set boot-marker in [images.${imageName}] to the line its init prints once the system is up`,
+    });
+  }
   const dir = options.dir ?? imageDir(model, imageName, arch, options.outRoot);
   const manifest = await readManifest(dir);
   if (!manifest.disk || manifest.cmdline === null) throw new StrataError(`image ${imageName} (${arch}) has no disk image to boot`, { hint: 'compose it again' });
