@@ -90,15 +90,12 @@ function senseBits(flag: DepFlag): number {
   return (flag.includes('<') ? LESS : 0) | (flag.includes('>') ? GREATER : 0) | (flag.includes('=') ? EQUAL : 0);
 }
 
-/** Full EVR comparison with rpm's epoch rules (a missing epoch loses to a positive one). */
+/**
+ * Ordering of two EVRs as rpm sorts packages (rpmverCmp, Lua rpm.vercmp): a
+ * missing epoch counts as 0, a missing release sorts before any release.
+ */
 export function compareEvr(a: Evr, b: Evr): -1 | 0 | 1 {
-  let sense: -1 | 0 | 1 = 0;
-  if (a.epoch && b.epoch) sense = rpmvercmp(a.epoch, b.epoch);
-  else if (a.epoch && Number(a.epoch) > 0) sense = 1;
-  else if (b.epoch && Number(b.epoch) > 0) sense = -1;
-  if (sense === 0) sense = rpmvercmp(a.version, b.version);
-  if (sense === 0 && a.release && b.release) sense = rpmvercmp(a.release, b.release);
-  return sense;
+  return rpmvercmp(a.epoch ?? '0', b.epoch ?? '0') || rpmvercmp(a.version, b.version) || rpmvercmp(a.release ?? '', b.release ?? '');
 }
 
 /**
