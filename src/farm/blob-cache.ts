@@ -1,0 +1,82 @@
+/**
+ * A worker's local copy of blobs, by digest, so that the inputs many jobs share
+ * (the rpm config tree, common dependency RPMs) cross the network once. Files
+ * are read-only and named by their SHA-256; each is hashed again the first time
+ * this process uses it (an earlier run's copy may have been damaged on disk)
+ * and whenever its inode, size or mtime changed since.
+ */
+import { stat, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256File } from '../util/hash.js';
+import { BadBlobError, type BlobStore } from './object-store.js';
+
+export class BlobCache {
+  private readonly verified = new Map<string, string>();
+  private readonly inFlight = new Map<string, Promise<string>>();
+  /** Bytes fetched from the store by this process (for status and benchmarks). */
+  fetchedBytes = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly store: BlobStore,
+  ) {}
+
+  pathOf(sha256: string): string {
+    return join(this.dir, sha256.slice(0, 2), sha256);
+  }
+
+  /** The local path of a verified copy, fetching it when needed; BadBlobError when the store cannot supply it. */
+  get(sha256: string): Promise<string> {
+    let pending = this.inFlight.get(sha256);
+    if (pending === undefined) {
+      pending = this.ensure(sha256).finally(() => this.inFlight.delete(sha256));
+      this.inFlight.set(sha256, pending);
+    }
+    return pending;
+  }
+
+  private async ensure(sha256: string): Promise<string> {
+    const path = this.pathOf(sha256);
+    const identity = await fileIdentity(path);
+    if (identity !== null) {
+      if (this.verified.get(sha256) === identity) return path;
+      if ((await sha256File(path)) === sha256) {
+        this.verified.set(sha256, identity);
+        return path;
+      }
+      // A damaged local copy: drop it and fetch again.
+      await rm(path, { force: true });
+    }
+    this.fetchedBytes += await this.store.fetchToFile(sha256, path);
+    this.verified.set(sha256, (await fileIdentity(path))!);
+    return path;
+  }
+
+  /** Fetches every blob, returning digest → path; collects all the bad ones before failing. */
+  async getAll(digests: readonly string[], parallel: number): Promise<{ paths: Map<string, string>; bad: BadBlobError[] }> {
+    const paths = new Map<string, string>();
+    const bad: BadBlobError[] = [];
+    const queue = [...digests];
+    const runners = Array.from({ length: Math.min(parallel, queue.length) }, async () => {
+      for (let sha = queue.shift(); sha !== undefined; sha = queue.shift()) {
+        try {
+          paths.set(sha, await this.get(sha));
+        } catch (error) {
+          if (!(error instanceof BadBlobError)) throw error;
+          bad.push(error);
+        }
+      }
+    });
+    await Promise.all(runners);
+    return { paths, bad };
+  }
+}
+
+async function fileIdentity(path: string): Promise<string | null> {
+  try {
+    const st = await stat(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return null;
+  }
+}

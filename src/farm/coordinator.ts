@@ -1,0 +1,429 @@
+/**
+ * The `nats` executor: runs each bundle on the worker pool instead of here.
+ *
+ * For one job it uploads the blobs the store does not hold yet and the bundle
+ * itself (canonical JSON, so its name is `bundleDigest`), publishes a small job
+ * message on the queue for the bundle's arch and build root, waits for the
+ * worker's result, then fetches every artifact and the log by digest, hashing
+ * each again, into the request's output folder. What it returns is the same
+ * JobResult a local executor returns, so the scheduler files outputs into the
+ * cache, logs and repository exactly as for a local build.
+ *
+ * A coordinator that died and runs again loses nothing: results stay in the
+ * result stream (looked up by job key before publishing), and jobs still in
+ * the queue are waited for instead of published twice.
+ */
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { Msg, Subscription } from '@nats-io/transport-node';
+import { JetStreamApiError, type StoredMsg } from '@nats-io/jetstream';
+import pLimit from 'p-limit';
+import { bundleDigest, bundleBlobs, type ExecuteRequest, type Executor, type JobBundle, type JobResult, type ProbeResult } from '../build/executor.js';
+import type { Logger } from '../util/log.js';
+import { interrupted, StrataError } from '../util/errors.js';
+import { canonicalJson, sha256Hex } from '../util/hash.js';
+import { connectFarm, describeConnection, type FarmConnectionSettings } from './connection.js';
+import { DEFAULT_LAYOUT, liveWorkers, openFarm, type Farm, type FarmLayout } from './farm.js';
+import { QueueGate } from './gate.js';
+import { BadBlobError, BlobUploader } from './object-store.js';
+import { encode, parseResultMessage, type BuiltResult, type JobMessage, type ResultMessage, type WorkerHeartbeat } from './protocol.js';
+import { farmNames, jobSubject, queueKey, resultSubject, rootRoute, type QueueId } from './subjects.js';
+
+export interface CoordinatorOptions {
+  connection: FarmConnectionSettings;
+  namespace: string;
+  log: Logger;
+  layout?: FarmLayout;
+  /** Times one job is published again after a worker found an input bad or its outputs failed verification. */
+  maxRepublish?: number;
+  /** How often the worker list (and so each queue's window) is refreshed. */
+  workerPollMs?: number;
+}
+
+/** Where one job's time went, for progress, --explain and the benchmark. */
+export interface FarmJobRecord {
+  job: string;
+  key: string;
+  worker: string | null;
+  /** True when a result stored by an earlier run was used and nothing was published. */
+  reused: boolean;
+  publishes: number;
+  submittedAt: number;
+  publishedAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  receivedAt: number;
+  fetchMs: number;
+  buildMs: number;
+  uploadMs: number;
+}
+
+/** Why a delivery ended without a usable result. */
+type Ending = ResultMessage | { outcome: 'exhausted'; deliveries: number };
+
+interface Pending {
+  bundle: string;
+  deliver: (ending: Ending) => void;
+}
+
+interface Session {
+  farm: Farm;
+  uploader: BlobUploader;
+  subscriptions: Subscription[];
+  poll: NodeJS.Timeout;
+}
+
+const ADVISORY_MAX_DELIVERIES = '$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES';
+
+export class FarmCoordinator implements Executor {
+  readonly name = 'nats';
+  private session: Promise<Session> | null = null;
+  private readonly pending = new Map<string, Pending>();
+  /** Job stream sequence → job key, to tie a max-deliveries advisory to its job. */
+  private readonly bySequence = new Map<number, string>();
+  private workers: WorkerHeartbeat[] = [];
+  private readonly gate = new QueueGate((queue) => this.slotsFor(queue));
+  /** Blob uploads and result look-ups in parallel, bounded. */
+  private readonly io = pLimit(16);
+  private readonly records: FarmJobRecord[] = [];
+  private readonly warnedIdle = new Set<string>();
+  private readonly maxRepublish: number;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    this.maxRepublish = options.maxRepublish ?? 2;
+  }
+
+  /** Connects on first use, so creating the executor costs nothing when every job is a cache hit. */
+  private open(): Promise<Session> {
+    this.session ??= this.connect().catch((error: unknown) => {
+      this.session = null;
+      throw error;
+    });
+    return this.session;
+  }
+
+  private async connect(): Promise<Session> {
+    const { log } = this.options;
+    const nc = await connectFarm(this.options.connection, 'strata coordinator');
+    const farm = await openFarm(nc, farmNames(this.options.namespace), this.options.layout ?? DEFAULT_LAYOUT);
+    log.verbose(`farm: connected to ${describeConnection(this.options.connection)}, namespace ${farm.names.namespace}`);
+    // Subscribed (and flushed) before any job is published, so no result can slip past.
+    const results = nc.subscribe(farm.names.allResults, {
+      callback: (error, msg) => {
+        if (!error) this.onResult(msg);
+      },
+    });
+    const advisories = nc.subscribe(`${ADVISORY_MAX_DELIVERIES}.${farm.names.jobStream}.*`, {
+      callback: (error, msg) => {
+        if (!error) this.onMaxDeliveries(msg);
+      },
+    });
+    await nc.flush();
+    void this.watchConnection(farm);
+    this.workers = await liveWorkers(farm);
+    const poll = setInterval(() => {
+      liveWorkers(farm)
+        .then((workers) => {
+          this.workers = workers;
+          this.gate.pumpAll();
+        })
+        .catch(() => undefined);
+    }, this.options.workerPollMs ?? 3000);
+    poll.unref();
+    return { farm, uploader: new BlobUploader(farm.blobs), subscriptions: [results, advisories], poll };
+  }
+
+  /** After a reconnect, results published while we were away are in the stream: look them up. */
+  private async watchConnection(farm: Farm): Promise<void> {
+    for await (const status of farm.nc.status()) {
+      if (status.type !== 'reconnect') continue;
+      this.options.log.warn('farm: reconnected to the NATS server; checking for results missed meanwhile');
+      for (const key of this.pending.keys()) {
+        const stored = await this.storedResult(farm, key).catch(() => null);
+        if (stored) this.deliver(stored);
+      }
+    }
+  }
+
+  private slotsFor(queue: string): number {
+    let slots = 0;
+    for (const worker of this.workers) {
+      if (worker.draining) continue;
+      if (worker.arches.some((arch) => worker.routes.some((route) => queueKey({ arch, route }) === queue))) slots += worker.slots;
+    }
+    return slots;
+  }
+
+  private onResult(msg: Msg): void {
+    let result: ResultMessage;
+    try {
+      result = parseResultMessage(msg.data);
+    } catch (error) {
+      this.options.log.warn(`farm: ignored a result: ${(error as Error).message}`);
+      return;
+    }
+    this.deliver(result);
+  }
+
+  private deliver(result: ResultMessage): void {
+    const pending = this.pending.get(result.key);
+    // A result for another bundle under the same key (an older strata) is not ours.
+    if (pending && pending.bundle === result.bundle) pending.deliver(result);
+  }
+
+  private onMaxDeliveries(msg: Msg): void {
+    try {
+      const advisory = JSON.parse(new TextDecoder().decode(msg.data)) as { stream_seq?: number; deliveries?: number };
+      const key = advisory.stream_seq === undefined ? undefined : this.bySequence.get(advisory.stream_seq);
+      if (key !== undefined) this.pending.get(key)?.deliver({ outcome: 'exhausted', deliveries: advisory.deliveries ?? 0 });
+    } catch {
+      // Not an advisory we can read: the job's own timeout still applies.
+    }
+  }
+
+  private async storedResult(farm: Farm, key: string): Promise<ResultMessage | null> {
+    let stored: StoredMsg | null;
+    try {
+      stored = await farm.jsm.streams.getMessage(farm.names.resultStream, { last_by_subj: resultSubject(farm.names, key) });
+    } catch (error) {
+      if (error instanceof JetStreamApiError) return null;
+      throw error;
+    }
+    if (stored === null) return null;
+    try {
+      return parseResultMessage(stored.data);
+    } catch {
+      return null;
+    }
+  }
+
+  async run(request: ExecuteRequest): Promise<JobResult> {
+    const { bundle, signal } = request;
+    if (signal?.aborted) throw interrupted();
+    const session = await this.open();
+    const { farm } = session;
+    const bundleBytes = new TextEncoder().encode(canonicalJson(bundle));
+    const digest = bundleDigest(bundle);
+    if (sha256Hex(bundleBytes) !== digest) throw new StrataError('internal: bundle bytes do not hash to bundleDigest', { kind: 'build' });
+    if (this.pending.has(bundle.key)) throw new StrataError(`job ${bundle.job} (key ${bundle.key}) is already running on the farm`, { kind: 'build' });
+    const queue: QueueId = { arch: bundle.arch, route: rootRoute(bundle.buildRoot) };
+    const record: FarmJobRecord = {
+      job: bundle.job, key: bundle.key, worker: null, reused: false, publishes: 0, submittedAt: Date.now(),
+      publishedAt: null, startedAt: null, finishedAt: null, receivedAt: 0, fetchMs: 0, buildMs: 0, uploadMs: 0,
+    };
+
+    // Endings arrive through `pending` from the moment it is registered, before
+    // the look-up below, so a result stored meanwhile is seen one way or the other.
+    let endings: Ending[] = [];
+    let wake: (() => void) | null = null;
+    this.pending.set(bundle.key, {
+      bundle: digest,
+      deliver: (ending) => {
+        endings.push(ending);
+        wake?.();
+      },
+    });
+    const nextEnding = (): Promise<Ending> =>
+      new Promise<Ending>((resolve, reject) => {
+        const check = (): void => {
+          if (signal?.aborted) return reject(interrupted());
+          const ending = endings.shift();
+          if (ending) {
+            wake = null;
+            resolve(ending);
+          }
+        };
+        wake = check;
+        signal?.addEventListener('abort', check, { once: true });
+        check();
+      });
+
+    try {
+      const stored = await this.io(() => this.storedResult(farm, bundle.key));
+      if (stored?.outcome === 'built' && stored.bundle === digest && stored.result.status === 'succeeded') {
+        const reused = await this.collect(session, request, stored, record, true);
+        if (reused) return reused;
+      }
+      for (let publish = 0; ; publish++) {
+        endings = [];
+        await this.upload(session, request, bundleBytes, digest);
+        await this.gate.acquire(queueKey(queue), signal);
+        let ending: Ending;
+        try {
+          if (this.slotsFor(queueKey(queue)) === 0 && !this.warnedIdle.has(queueKey(queue))) {
+            this.warnedIdle.add(queueKey(queue));
+            this.options.log.warn(`farm: no live worker serves ${queue.arch} jobs for build root ${queue.route}; jobs wait in the queue until one starts`);
+          }
+          await this.publish(farm, bundle, queue, digest, bundleBytes.length, publish, record);
+          ending = await nextEnding();
+        } finally {
+          this.gate.release(queueKey(queue));
+        }
+        const verdict = await this.judge(session, request, ending, record);
+        if (verdict !== 'republish') return verdict;
+        if (publish >= this.maxRepublish) {
+          return failedResult(bundle, `the farm could not deliver verified inputs or outputs after ${publish + 1} attempts`);
+        }
+      }
+    } finally {
+      this.pending.delete(bundle.key);
+      this.records.push(record);
+    }
+  }
+
+  private async upload(session: Session, request: ExecuteRequest, bundleBytes: Uint8Array, digest: string): Promise<void> {
+    const { bundle } = request;
+    await Promise.all(
+      bundleBlobs(bundle).map((sha) => {
+        const path = request.blobs.get(sha);
+        if (path === undefined) throw new StrataError(`internal: blob ${sha} of ${bundle.job} has no local path`, { kind: 'build', job: bundle.job });
+        return this.io(() => session.uploader.ensureFile(sha, path));
+      }),
+    );
+    await this.io(async () => {
+      if (!(await session.farm.blobs.has(digest, bundleBytes.length))) await session.farm.blobs.putBytes(bundleBytes);
+    });
+  }
+
+  private async publish(farm: Farm, bundle: JobBundle, queue: QueueId, digest: string, size: number, publish: number, record: FarmJobRecord): Promise<void> {
+    const subject = jobSubject(farm.names, queue, bundle.key);
+    if (publish === 0) {
+      // Left in the queue by an earlier coordinator: wait for it rather than build it twice.
+      const queued = await farm.jsm.streams.getMessage(farm.names.jobStream, { last_by_subj: subject }).catch(() => null);
+      if (queued !== null) {
+        this.bySequence.set(queued.seq, bundle.key);
+        this.options.log.verbose(`farm: ${bundle.job} is already queued (from an earlier run); waiting for it`);
+        return;
+      }
+    }
+    const message: JobMessage = {
+      format: 'strata-farm-job/1',
+      job: bundle.job,
+      key: bundle.key,
+      arch: queue.arch,
+      route: queue.route,
+      bundle: { sha256: digest, size },
+      publishedAt: Date.now(),
+    };
+    const ack = await farm.js.publish(subject, encode(message), { msgID: `${digest}.${publish}` });
+    this.bySequence.set(ack.seq, bundle.key);
+    record.publishes++;
+    record.publishedAt = message.publishedAt;
+    this.options.log.verbose(`farm: published ${bundle.job}${publish > 0 ? ` (again, attempt ${publish + 1})` : ''}`);
+  }
+
+  /** Turns a delivery's ending into the job's result, or 'republish' when another attempt can fix it. */
+  private async judge(session: Session, request: ExecuteRequest, ending: Ending, record: FarmJobRecord): Promise<JobResult | 'republish'> {
+    const { bundle } = request;
+    const { log } = this.options;
+    switch (ending.outcome) {
+      case 'exhausted':
+        await this.dropQueued(session.farm, bundle);
+        return failedResult(bundle, `no worker finished the job in ${ending.deliveries} deliveries (each worker that took it died or gave it back)`);
+      case 'rejected':
+        log.warn(`farm: worker ${ending.worker} refused ${bundle.job}: ${ending.reason}`);
+        if (ending.badBlobs.length === 0) return failedResult(bundle, `rejected by worker ${ending.worker}: ${ending.reason}`);
+        // The store lost or mangled inputs we hold: put our verified copies back.
+        for (const sha of ending.badBlobs) await session.farm.blobs.delete(sha).catch(() => undefined);
+        return 'republish';
+      case 'built': {
+        const result = await this.collect(session, request, ending, record, false);
+        return result ?? 'republish';
+      }
+    }
+  }
+
+  /** Fetches and verifies a built job's artifacts and log; null when an output failed verification (and was dropped). */
+  private async collect(session: Session, request: ExecuteRequest, built: BuiltResult, record: FarmJobRecord, reused: boolean): Promise<JobResult | null> {
+    const { bundle, outputDir } = request;
+    const result = built.result;
+    if (result.key !== bundle.key) return failedResult(bundle, `worker ${built.worker} answered for another job (key ${result.key})`);
+    await mkdir(outputDir, { recursive: true });
+    try {
+      for (const artifact of result.artifacts) {
+        const size = await session.farm.blobs.fetchToFile(artifact.sha256, join(outputDir, artifact.file));
+        if (size !== artifact.size) throw new BadBlobError(artifact.sha256, 'corrupt', `size ${size}, expected ${artifact.size}`);
+      }
+      if (built.log) await this.appendLog(session, built.log.sha256, request.logFile, built.worker);
+    } catch (error) {
+      await Promise.all(result.artifacts.map((a) => rm(join(outputDir, a.file), { force: true })));
+      if (!(error instanceof BadBlobError)) throw error;
+      this.options.log.warn(`farm: ${bundle.job}: output from worker ${built.worker} rejected: ${error.message}`);
+      if (error.problem === 'corrupt') await session.farm.blobs.delete(error.sha256).catch(() => undefined);
+      return null;
+    }
+    Object.assign(record, {
+      worker: built.worker,
+      reused,
+      startedAt: built.timing.startedAt,
+      finishedAt: built.timing.finishedAt,
+      receivedAt: Date.now(),
+      fetchMs: built.timing.fetchMs,
+      buildMs: built.timing.buildMs,
+      uploadMs: built.timing.uploadMs,
+    });
+    if (reused) this.options.log.verbose(`farm: ${bundle.job} was finished by worker ${built.worker} in an earlier run; reusing it`);
+    return result;
+  }
+
+  private async appendLog(session: Session, sha: string, logFile: string, worker: string): Promise<void> {
+    const tmp = join(tmpdir(), `strata-farm-log-${process.pid}-${sha.slice(0, 16)}`);
+    try {
+      await session.farm.blobs.fetchToFile(sha, tmp);
+      await appendFile(logFile, `--- built on farm worker ${worker} ---\n`);
+      await appendFile(logFile, await readFile(tmp));
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  /** A job that ran out of deliveries stays in a work queue stream; remove it so a rerun can queue it afresh. */
+  private async dropQueued(farm: Farm, bundle: JobBundle): Promise<void> {
+    for (const [seq, key] of this.bySequence) {
+      if (key !== bundle.key) continue;
+      await farm.jsm.streams.deleteMessage(farm.names.jobStream, seq).catch(() => undefined);
+      this.bySequence.delete(seq);
+    }
+  }
+
+  /** What each job's time went to (in the order jobs finished). */
+  jobRecords(): readonly FarmJobRecord[] {
+    return this.records;
+  }
+
+  /** Worker slots currently serving the farm (for the scheduler's parallelism). */
+  async totalSlots(): Promise<number> {
+    await this.open();
+    return this.workers.filter((w) => !w.draining).reduce((sum, w) => sum + w.slots, 0);
+  }
+
+  async probe(): Promise<ProbeResult> {
+    try {
+      const { farm } = await this.open();
+      const workers = await liveWorkers(farm);
+      const slots = workers.reduce((sum, w) => sum + w.slots, 0);
+      return {
+        backend: 'nats',
+        ok: workers.length > 0,
+        detail: `${describeConnection(this.options.connection)}: ${workers.length} worker(s), ${slots} slot(s)${workers.length === 0 ? '; start some with strata worker' : ''}`,
+      };
+    } catch (error) {
+      return { backend: 'nats', ok: false, detail: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.session === null) return;
+    const session = await this.session.catch(() => null);
+    this.session = null;
+    if (session === null) return;
+    clearInterval(session.poll);
+    for (const sub of session.subscriptions) sub.unsubscribe();
+    await session.farm.nc.drain().catch(() => undefined);
+  }
+}
+
+function failedResult(bundle: JobBundle, reason: string): JobResult {
+  return { job: bundle.job, key: bundle.key, status: 'failed', exitCode: null, timedOut: false, seconds: 0, artifacts: [], reason, logTail: [] };
+}

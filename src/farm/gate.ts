@@ -1,0 +1,71 @@
+/**
+ * How many jobs a coordinator keeps published per queue: the slots of the
+ * workers serving it, plus as many again waiting so that a worker finishing a
+ * job finds the next one without a round trip through the coordinator. Jobs
+ * beyond that wait here, in the order the scheduler handed them over (its
+ * critical-path order), instead of in the server's FIFO where a long chain's
+ * head could sit behind hundreds of short leaves.
+ */
+import { interrupted } from '../util/errors.js';
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class QueueGate {
+  private readonly inFlight = new Map<string, number>();
+  private readonly waiting = new Map<string, Waiter[]>();
+
+  /** `slots(queue)`: worker slots currently serving the queue (0 when none is known). */
+  constructor(private readonly slots: (queue: string) => number) {}
+
+  window(queue: string): number {
+    const slots = this.slots(queue);
+    // With no worker yet, one job waits so the first worker to arrive starts at once.
+    return slots === 0 ? 1 : slots * 2;
+  }
+
+  async acquire(queue: string, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw interrupted();
+    if ((this.inFlight.get(queue) ?? 0) < this.window(queue) && (this.waiting.get(queue)?.length ?? 0) === 0) {
+      this.inFlight.set(queue, (this.inFlight.get(queue) ?? 0) + 1);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      const list = this.waiting.get(queue) ?? [];
+      list.push(waiter);
+      this.waiting.set(queue, list);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = list.indexOf(waiter);
+          if (at >= 0) {
+            list.splice(at, 1);
+            reject(interrupted());
+          }
+        },
+        { once: true },
+      );
+    });
+  }
+
+  release(queue: string): void {
+    this.inFlight.set(queue, Math.max(0, (this.inFlight.get(queue) ?? 0) - 1));
+    this.pump(queue);
+  }
+
+  /** Lets waiting jobs through after the worker pool grew. */
+  pumpAll(): void {
+    for (const queue of this.waiting.keys()) this.pump(queue);
+  }
+
+  private pump(queue: string): void {
+    const list = this.waiting.get(queue);
+    while (list && list.length > 0 && (this.inFlight.get(queue) ?? 0) < this.window(queue)) {
+      this.inFlight.set(queue, (this.inFlight.get(queue) ?? 0) + 1);
+      list.shift()!.resolve();
+    }
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Blobs by SHA-256 in the farm's JetStream object store. A blob is stored under
+ * `sha256-<hex>` and is only ever trusted after its bytes were hashed again by
+ * whoever reads it: the store's own digest only proves the bytes are what the
+ * last writer sent, not that the last writer sent what the name promises.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Objm, StorageType, type ObjectStore } from '@nats-io/obj';
+import { StrataError } from '../util/errors.js';
+import { tempSibling } from '../util/atomic.js';
+import { sha256Hex } from '../util/hash.js';
+import { blobName, type FarmNames } from './subjects.js';
+
+/** A blob that is not in the store, or whose bytes do not hash to its name. */
+export class BadBlobError extends StrataError {
+  readonly sha256: string;
+  readonly problem: 'missing' | 'corrupt';
+  constructor(sha256: string, problem: 'missing' | 'corrupt', detail: string) {
+    super(`blob sha256:${sha256.slice(0, 16)}… ${problem === 'missing' ? 'is not in the farm store' : 'does not match its digest'}${detail ? ` (${detail})` : ''}`, {
+      kind: 'build',
+      hint: problem === 'corrupt' ? 'the farm store holds bytes that are not what their name says: tampered or corrupt; it was not used' : undefined,
+    });
+    this.sha256 = sha256;
+    this.problem = problem;
+  }
+}
+
+export interface BlobStoreOptions {
+  /** Replicas of the backing stream (3 on a three-node cluster). */
+  replicas: number;
+  /** Blobs older than this are dropped by the server (nanoseconds are not needed: milliseconds). */
+  ttlMs: number;
+}
+
+export class BlobStore {
+  private constructor(private readonly store: ObjectStore) {}
+
+  static async open(nc: NatsConnection, names: FarmNames, options: BlobStoreOptions): Promise<BlobStore> {
+    const store = await new Objm(nc).create(names.blobBucket, {
+      storage: StorageType.File,
+      replicas: options.replicas,
+      ttl: options.ttlMs * 1_000_000,
+      description: `strata build farm blobs (${names.namespace})`,
+    });
+    return new BlobStore(store);
+  }
+
+  /** True when the store holds an object under the blob's name with the expected size. */
+  async has(sha256: string, size: number): Promise<boolean> {
+    const info = await this.store.info(blobName(sha256));
+    return info !== null && !info.deleted && info.size === size;
+  }
+
+  /**
+   * Uploads a local file under its digest. The file is hashed while it streams,
+   * and a file that changed since its digest was taken is refused (and the
+   * half-written object removed) rather than stored under a wrong name.
+   */
+  async putFile(sha256: string, path: string): Promise<void> {
+    const hash = createHash('sha256');
+    const source = createReadStream(path);
+    source.on('data', (chunk) => hash.update(chunk as Buffer));
+    await this.store.put({ name: blobName(sha256) }, Readable.toWeb(source) as ReadableStream<Uint8Array>);
+    const actual = hash.digest('hex');
+    if (actual !== sha256) {
+      await this.store.delete(blobName(sha256));
+      throw new StrataError(`${path} changed while it was uploaded (expected sha256 ${sha256}, read ${actual})`, { kind: 'build' });
+    }
+  }
+
+  async putBytes(data: Uint8Array): Promise<string> {
+    const sha256 = sha256Hex(data);
+    await this.store.putBlob({ name: blobName(sha256) }, data);
+    return sha256;
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await this.store.delete(blobName(sha256));
+  }
+
+  /** Streams a blob into `dest` (atomically), hashing as it goes; a mismatch leaves nothing behind. */
+  async fetchToFile(sha256: string, dest: string): Promise<number> {
+    const result = await this.store.get(blobName(sha256));
+    if (result === null) throw new BadBlobError(sha256, 'missing', '');
+    await mkdir(dirname(dest), { recursive: true });
+    const tmp = tempSibling(dest);
+    const hash = createHash('sha256');
+    let size = 0;
+    const handle = await open(tmp, 'w', 0o444);
+    try {
+      const reader = result.data.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        hash.update(value);
+        size += value.length;
+        await handle.write(value);
+      }
+      await result.error.then((e) => {
+        if (e) throw e;
+      });
+      await handle.close();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+      // The store's own check caught chunks that do not match the object's record.
+      throw new BadBlobError(sha256, 'corrupt', error instanceof Error ? error.message.split('\n')[0]! : String(error));
+    }
+    const actual = hash.digest('hex');
+    if (actual !== sha256) {
+      await rm(tmp, { force: true });
+      throw new BadBlobError(sha256, 'corrupt', `read sha256:${actual.slice(0, 16)}…`);
+    }
+    await rename(tmp, dest);
+    return size;
+  }
+
+  /** A small blob (a bundle) into memory, verified. */
+  async fetchBytes(sha256: string): Promise<Uint8Array> {
+    let data: Uint8Array | null;
+    try {
+      data = await this.store.getBlob(blobName(sha256));
+    } catch (error) {
+      throw new BadBlobError(sha256, 'corrupt', error instanceof Error ? error.message.split('\n')[0]! : String(error));
+    }
+    if (data === null) throw new BadBlobError(sha256, 'missing', '');
+    const actual = sha256Hex(data);
+    if (actual !== sha256) throw new BadBlobError(sha256, 'corrupt', `read sha256:${actual.slice(0, 16)}…`);
+    return data;
+  }
+
+  /** Bytes held, for `farm status`. */
+  async usage(): Promise<{ bytes: number }> {
+    const status = await this.store.status();
+    return { bytes: status.size };
+  }
+}
+
+/**
+ * Uploads a blob once even when many jobs name it at the same time: a second
+ * concurrent put would replace the object while a worker may be reading the
+ * first one. Finished uploads are not remembered: the store may lose or drop
+ * an object later, so each job asks it again.
+ */
+export class BlobUploader {
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+  constructor(private readonly store: BlobStore) {}
+
+  /** Uploads the file unless the store already holds it; true when bytes were sent. */
+  ensureFile(sha256: string, path: string): Promise<boolean> {
+    let pending = this.inFlight.get(sha256);
+    if (pending === undefined) {
+      pending = (async () => {
+        const { size } = await stat(path);
+        if (await this.store.has(sha256, size)) return false;
+        await this.store.putFile(sha256, path);
+        return true;
+      })();
+      this.inFlight.set(sha256, pending);
+      const settled = (): void => void this.inFlight.delete(sha256);
+      pending.then(settled, settled);
+    }
+    return pending;
+  }
+}

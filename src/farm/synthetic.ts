@@ -1,0 +1,75 @@
+/**
+ * The `synthetic` backend: an Executor that builds nothing. It reads and
+ * hashes every input blob, sleeps for the time the bundle asks for, and writes
+ * one artifact whose bytes are a function of the bundle's key and its inputs'
+ * bytes. It exists to measure the farm itself (`bench/farm`) and to exercise
+ * worker crashes and redelivery in tests without rpmbuild's minutes; it is a
+ * worker `--sandbox` choice, never a default and never used by `strata build`.
+ *
+ * Bundle knobs (in `env`, which a synthetic bundle has no other use for):
+ * STRATA_SYNTHETIC_MS (sleep), STRATA_SYNTHETIC_FAIL=1 (report a failed build).
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bundleBlobs, type Executor, type ExecuteRequest, type JobResult } from '../build/executor.js';
+import { interrupted, StrataError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { sha256File, sha256Hex } from '../util/hash.js';
+
+export const SYNTHETIC_SLEEP_ENV = 'STRATA_SYNTHETIC_MS';
+export const SYNTHETIC_FAIL_ENV = 'STRATA_SYNTHETIC_FAIL';
+
+/** The one artifact a synthetic job produces, and its exact bytes. */
+export function syntheticArtifact(key: string, inputDigests: readonly string[]): { file: string; data: Buffer } {
+  return {
+    file: `synthetic-${key.slice(0, 16)}.out`,
+    data: Buffer.from(`strata synthetic job ${key}\ninputs ${sha256Hex(inputDigests.join('\n'))}\n`),
+  };
+}
+
+export function syntheticExecutor(): Executor {
+  return {
+    name: 'synthetic',
+    async run(request: ExecuteRequest): Promise<JobResult> {
+      const started = Date.now();
+      const { bundle } = request;
+      const digests = bundleBlobs(bundle);
+      for (const digest of digests) {
+        const path = request.blobs.get(digest);
+        if (path === undefined) throw new StrataError(`blob ${digest} of ${bundle.job} has no local copy`, { kind: 'build' });
+        // What a build would notice as a broken input, this backend notices too.
+        if ((await sha256File(path)) !== digest) throw new StrataError(`blob ${digest} of ${bundle.job} changed on disk`, { kind: 'build' });
+      }
+      const sleepMs = Number(bundle.env[SYNTHETIC_SLEEP_ENV] ?? '0');
+      try {
+        await sleep(sleepMs, undefined, { signal: request.signal });
+      } catch {
+        throw interrupted();
+      }
+      await appendFile(request.logFile, `synthetic job ${bundle.job}: ${digests.length} inputs, slept ${sleepMs} ms\n`);
+      const seconds = (Date.now() - started) / 1000;
+      if (bundle.env[SYNTHETIC_FAIL_ENV] === '1') {
+        await appendFile(request.logFile, 'error: the bundle asked this synthetic job to fail\n');
+        return { job: bundle.job, key: bundle.key, status: 'failed', exitCode: 1, timedOut: false, seconds, artifacts: [], reason: 'synthetic failure requested', logTail: ['error: the bundle asked this synthetic job to fail'] };
+      }
+      const artifact = syntheticArtifact(bundle.key, digests);
+      await mkdir(request.outputDir, { recursive: true });
+      await writeFileAtomic(join(request.outputDir, artifact.file), artifact.data);
+      return {
+        job: bundle.job,
+        key: bundle.key,
+        status: 'succeeded',
+        exitCode: 0,
+        timedOut: false,
+        seconds,
+        artifacts: [{ file: artifact.file, sha256: sha256Hex(artifact.data), size: artifact.data.length }],
+        logTail: [],
+      };
+    },
+    async probe() {
+      return { backend: 'synthetic', ok: true, detail: 'builds nothing; for farm benchmarks and tests' };
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,349 @@
+/**
+ * `strata worker`: takes jobs from the queues of the arches and build roots it
+ * can serve, builds each with a local executor (its own sandbox), and reports
+ * back through the farm. It needs nothing but the job's bundle: every input is
+ * fetched by digest into a local cache and verified before use, in a work
+ * folder of its own.
+ *
+ * Delivery rules, from the queue's point of view:
+ * - while a build runs the message is marked in progress every third of the
+ *   ack wait, so a long build is never redelivered;
+ * - a worker that dies stops doing that, and the server redelivers the job to
+ *   another worker after the ack wait;
+ * - a build that fails is a result like any other: reported once, then acked;
+ * - a bundle with a bad or missing input is never run: the worker reports which
+ *   blobs were bad (its coordinator puts its own copies back) and acks;
+ * - a worker that cannot work (its sandbox broke) hands the job back (nak), and
+ *   the consumer's max deliveries stops a job that breaks every worker;
+ * - on SIGTERM it takes nothing new, lets running builds finish within a grace
+ *   period, then hands back whatever still runs, and exits.
+ */
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import { bundleBlobs, type Executor, type JobBundle, type JobResult } from '../build/executor.js';
+import type { Arch } from '../config/model.js';
+import type { Logger } from '../util/log.js';
+import { StrataError } from '../util/errors.js';
+import { sha256File } from '../util/hash.js';
+import { STRATA_VERSION } from '../version.js';
+import { BlobCache } from './blob-cache.js';
+import { connectFarm, describeConnection, type FarmConnectionSettings } from './connection.js';
+import { DEFAULT_LAYOUT, DEFAULT_QUEUE_POLICY, ensureQueueConsumer, openFarm, type Farm, type FarmLayout, type QueuePolicy } from './farm.js';
+import { BadBlobError, BlobUploader } from './object-store.js';
+import { encode, parseBundle, parseJobMessage, type JobMessage, type ResultMessage, type WorkerHeartbeat } from './protocol.js';
+import { farmNames, queueKey, resultSubject, rootRoute, type QueueId } from './subjects.js';
+
+export interface WorkerOptions {
+  connection: FarmConnectionSettings;
+  namespace: string;
+  arches: Arch[];
+  /** Build-root routes served (see rootRoute). */
+  routes: string[];
+  slots: number;
+  executor: Executor;
+  workDir: string;
+  log: Logger;
+  policy?: QueuePolicy;
+  layout?: FarmLayout;
+  heartbeatMs?: number;
+  /** After SIGTERM, how long running builds may take to finish before they are handed back. */
+  graceMs: number;
+}
+
+export interface WorkerSummary {
+  id: string;
+  completed: number;
+  failed: number;
+  rejected: number;
+  handedBack: number;
+}
+
+/** Counting semaphore whose waiters give up when the worker stops. */
+class Slots {
+  private waiters: Array<(ok: boolean) => void> = [];
+  constructor(private free: number) {}
+  acquire(stop: AbortSignal): Promise<boolean> {
+    if (stop.aborted) return Promise.resolve(false);
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      stop.addEventListener('abort', () => {
+        this.waiters = this.waiters.filter((w) => w !== resolve);
+        resolve(false);
+      }, { once: true });
+    });
+  }
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next(true);
+    else this.free++;
+  }
+}
+
+interface Running {
+  job: string;
+  key: string;
+  since: number;
+  abort: AbortController;
+}
+
+export class FarmWorker {
+  readonly id: string;
+  private readonly running = new Map<JsMsg, Running>();
+  private readonly finishedAt: number[] = [];
+  private readonly summary: WorkerSummary;
+  private readonly startedAt = Date.now();
+  private draining = false;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.id = `${hostname().replace(/[^A-Za-z0-9-]/g, '-')}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.summary = { id: this.id, completed: 0, failed: 0, rejected: 0, handedBack: 0 };
+  }
+
+  /**
+   * Works until `stop` aborts (first SIGTERM), then drains; `handBack` (a second
+   * signal) ends the grace period at once.
+   */
+  async run(stop: AbortSignal, handBack: AbortSignal): Promise<WorkerSummary> {
+    const { log, policy = DEFAULT_QUEUE_POLICY } = this.options;
+    await mkdir(this.options.workDir, { recursive: true });
+    const nc = await connectFarm(this.options.connection, `strata worker ${this.id}`);
+    try {
+      const farm = await openFarm(nc, farmNames(this.options.namespace), this.options.layout ?? DEFAULT_LAYOUT);
+      const cache = new BlobCache(join(this.options.workDir, 'blobs'), farm.blobs);
+      const uploader = new BlobUploader(farm.blobs);
+      const queues: QueueId[] = this.options.arches.flatMap((arch) => this.options.routes.map((route) => ({ arch, route })));
+      const consumers: Array<[QueueId, Consumer]> = [];
+      for (const queue of queues) {
+        const name = await ensureQueueConsumer(farm, queue, policy);
+        consumers.push([queue, await farm.js.consumers.get(farm.names.jobStream, name)]);
+      }
+      log.info(`worker ${this.id}: ${this.options.slots} slot(s) for ${queues.map(queueKey).join(', ')} on ${describeConnection(this.options.connection)} (namespace ${farm.names.namespace})`);
+
+      await this.beat(farm);
+      const heartbeat = setInterval(() => void this.beat(farm).catch(() => undefined), this.options.heartbeatMs ?? 5000);
+      const slots = new Slots(this.options.slots);
+      const jobs = new Set<Promise<void>>();
+      try {
+        for (let turn = 0; await slots.acquire(stop); turn++) {
+          const pulled = await this.pull(consumers, turn).catch(async (error: unknown) => {
+            log.warn(`worker: pulling jobs failed: ${(error as Error).message}; retrying`);
+            await new Promise((r) => setTimeout(r, 1000));
+            return null;
+          });
+          if (pulled === null) {
+            slots.release();
+            continue;
+          }
+          const [queue, msg] = pulled;
+          if (stop.aborted) {
+            // Arrived after we began draining: give it straight back.
+            msg.nak();
+            slots.release();
+            break;
+          }
+          const job = this.handle(farm, cache, uploader, queue, msg, handBack).finally(() => {
+            slots.release();
+            jobs.delete(job);
+          });
+          jobs.add(job);
+        }
+        this.draining = true;
+        await this.beat(farm).catch(() => undefined);
+        if (jobs.size > 0) {
+          log.info(`worker ${this.id}: stopping; waiting up to ${Math.round(this.options.graceMs / 1000)} s for ${jobs.size} running job(s)`);
+          await this.waitOrHandBack(jobs, handBack);
+        }
+      } finally {
+        clearInterval(heartbeat);
+        await farm.workers.delete(this.id).catch(() => undefined);
+      }
+      return this.summary;
+    } finally {
+      await nc.drain().catch(() => undefined);
+    }
+  }
+
+  /**
+   * One job for one free slot. A worker serving several queues must not let a
+   * long pull on an idle queue hold its slot while another queue has work, so
+   * it first asks which queues have jobs waiting and pulls from those in turn;
+   * only when all look empty does it wait on one of them (rotating, so a job
+   * waiting for redelivery, which the pending count does not show, is found too).
+   */
+  private async pull(consumers: Array<[QueueId, Consumer]>, turn: number): Promise<[QueueId, JsMsg] | null> {
+    const pick = async ([queue, consumer]: [QueueId, Consumer], expires: number): Promise<[QueueId, JsMsg] | null> => {
+      const msg = await consumer.next({ expires });
+      return msg === null ? null : [queue, msg];
+    };
+    if (consumers.length === 1) return pick(consumers[0]!, 2000);
+    const rotated = consumers.map((_, i) => consumers[(turn + i) % consumers.length]!);
+    const pending = await Promise.all(rotated.map(async ([, consumer]) => (await consumer.info()).num_pending));
+    for (const [i, entry] of rotated.entries()) {
+      if (pending[i]! === 0) continue;
+      const got = await pick(entry, 1000);
+      if (got) return got;
+    }
+    return pick(rotated[0]!, 1000);
+  }
+
+  private async waitOrHandBack(jobs: Set<Promise<void>>, handBack: AbortSignal): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.graceMs);
+      handBack.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.race([Promise.all(jobs), deadline]);
+    clearTimeout(timer);
+    for (const running of this.running.values()) running.abort.abort();
+    await Promise.all(jobs);
+  }
+
+  private async beat(farm: Farm): Promise<void> {
+    const now = Date.now();
+    while (this.finishedAt.length > 0 && this.finishedAt[0]! < now - 60_000) this.finishedAt.shift();
+    const heartbeat: WorkerHeartbeat = {
+      format: 'strata-farm-worker/1',
+      id: this.id,
+      host: hostname(),
+      version: STRATA_VERSION,
+      sandbox: this.options.executor.name,
+      arches: this.options.arches,
+      routes: this.options.routes,
+      slots: this.options.slots,
+      running: [...this.running.values()].map(({ job, key, since }) => ({ job, key, since })),
+      completed: this.summary.completed,
+      failed: this.summary.failed,
+      finishedLastMinute: this.finishedAt.length,
+      startedAt: this.startedAt,
+      seenAt: now,
+      draining: this.draining,
+    };
+    await farm.workers.put(this.id, encode(heartbeat));
+  }
+
+  private async handle(farm: Farm, cache: BlobCache, uploader: BlobUploader, queue: QueueId, msg: JsMsg, handBack: AbortSignal): Promise<void> {
+    const { log, policy = DEFAULT_QUEUE_POLICY } = this.options;
+    const delivery = msg.info.deliveryCount;
+    let job: JobMessage;
+    try {
+      job = parseJobMessage(msg.data);
+      if (job.arch !== queue.arch || job.route !== queue.route) throw new StrataError(`job ${job.job} is for ${job.arch}/${job.route} but came on ${queueKey(queue)}`);
+    } catch (error) {
+      log.warn(`worker: dropped a malformed job message: ${(error as Error).message}`);
+      msg.term();
+      return;
+    }
+    const abort = new AbortController();
+    const onHandBack = (): void => abort.abort();
+    handBack.addEventListener('abort', onHandBack, { once: true });
+    this.running.set(msg, { job: job.job, key: job.key, since: Date.now(), abort });
+    // In progress: resets the ack timer, so only a dead worker's job is redelivered.
+    const ticker = setInterval(() => msg.working(), Math.max(250, policy.ackWaitMs / 3));
+    let jobDir: string | null = null;
+    const startedAt = Date.now();
+    try {
+      if (delivery > 1) log.info(`worker: ${job.job} redelivered (delivery ${delivery})`);
+      const bundleCheck = await cache.getAll([job.bundle.sha256], 1);
+      if (bundleCheck.bad.length > 0) return await this.reject(farm, msg, job, delivery, bundleCheck.bad);
+      const bundle = parseBundle(await readFile(bundleCheck.paths.get(job.bundle.sha256)!));
+      const mismatch = checkBundle(bundle, job, this.options.arches, this.options.routes);
+      if (mismatch) return await this.reject(farm, msg, job, delivery, [], mismatch);
+      const inputs = await cache.getAll(bundleBlobs(bundle), 4);
+      if (inputs.bad.length > 0) return await this.reject(farm, msg, job, delivery, inputs.bad);
+      const fetchedAt = Date.now();
+
+      jobDir = await mkdtemp(join(this.options.workDir, 'job-'));
+      const outputDir = join(jobDir, 'out');
+      const logFile = join(jobDir, 'job.log');
+      await mkdir(outputDir);
+      log.verbose(`worker: building ${job.job}`);
+      const result = await this.options.executor.run({ bundle, blobs: inputs.paths, outputDir, logFile, signal: abort.signal });
+      const builtAt = Date.now();
+
+      await Promise.all(result.artifacts.map((a) => uploadOutput(uploader, a.sha256, join(outputDir, a.file))));
+      const logSha = await sha256File(logFile).catch(() => null);
+      if (logSha !== null) await uploader.ensureFile(logSha, logFile);
+      const logSize = logSha === null ? 0 : (await stat(logFile)).size;
+      const message: ResultMessage = {
+        format: 'strata-farm-result/1',
+        outcome: 'built',
+        key: job.key,
+        bundle: job.bundle.sha256,
+        worker: this.id,
+        delivery,
+        result: resultForWire(result),
+        log: logSha === null ? null : { sha256: logSha, size: logSize },
+        timing: { fetchMs: fetchedAt - startedAt, buildMs: builtAt - fetchedAt, uploadMs: Date.now() - builtAt, startedAt, finishedAt: Date.now() },
+      };
+      await farm.js.publish(resultSubject(farm.names, job.key), encode(message));
+      // The result is stored before the ack: a crash in between costs a rebuild, never a lost result.
+      msg.ack();
+      this.finishedAt.push(Date.now());
+      if (result.status === 'succeeded') this.summary.completed++;
+      else this.summary.failed++;
+      log.info(`worker: ${job.job} ${result.status} in ${((builtAt - fetchedAt) / 1000).toFixed(1)} s${result.reason ? `: ${result.reason}` : ''}`);
+    } catch (error) {
+      if (abort.signal.aborted) {
+        // Stopping: hand the job back for another worker to take now, not after the ack wait.
+        msg.nak();
+        this.summary.handedBack++;
+        log.info(`worker: handed ${job.job} back`);
+      } else {
+        // This worker cannot run it (sandbox broke, store unreachable); another may. Max deliveries bounds this.
+        msg.nak(5000);
+        log.warn(`worker: could not run ${job.job}: ${(error as Error).message}; handed back`);
+      }
+    } finally {
+      clearInterval(ticker);
+      handBack.removeEventListener('abort', onHandBack);
+      this.running.delete(msg);
+      if (jobDir !== null) await rm(jobDir, { recursive: true, force: true });
+    }
+  }
+
+  private async reject(farm: Farm, msg: JsMsg, job: JobMessage, delivery: number, bad: BadBlobError[], reason?: string): Promise<void> {
+    const message: ResultMessage = {
+      format: 'strata-farm-result/1',
+      outcome: 'rejected',
+      key: job.key,
+      bundle: job.bundle.sha256,
+      worker: this.id,
+      delivery,
+      reason: reason ?? bad.map((b) => b.message).join('; '),
+      badBlobs: bad.map((b) => b.sha256),
+    };
+    await farm.js.publish(resultSubject(farm.names, job.key), encode(message));
+    msg.ack();
+    this.summary.rejected++;
+    this.options.log.warn(`worker: refused ${job.job}: ${message.reason}`);
+  }
+}
+
+/** Why this worker must not run the bundle, or null. */
+function checkBundle(bundle: JobBundle, job: JobMessage, arches: Arch[], routes: string[]): string | null {
+  if (bundle.key !== job.key) return `the bundle is for key ${bundle.key}, the job message says ${job.key}`;
+  if (bundle.arch !== job.arch || !arches.includes(bundle.arch)) return `the bundle targets ${bundle.arch}, which this worker does not build`;
+  const route = rootRoute(bundle.buildRoot);
+  if (route !== job.route || !routes.includes(route)) return `the bundle needs build root ${route}, which this worker does not have`;
+  return null;
+}
+
+async function uploadOutput(uploader: BlobUploader, sha256: string, path: string): Promise<void> {
+  // The executor's claim is checked here too: a worker never publishes a digest it did not compute.
+  const actual = await sha256File(path);
+  if (actual !== sha256) throw new StrataError(`executor reported ${path} as ${sha256} but it hashes to ${actual}`, { kind: 'build' });
+  await uploader.ensureFile(sha256, path);
+}
+
+/** The JobResult fields the wire format carries (an executor may add more; they stay local). */
+function resultForWire(result: JobResult): JobResult {
+  const { job, key, status, exitCode, timedOut, seconds, artifacts, reason, logTail } = result;
+  return { job, key, status, exitCode, timedOut, seconds, artifacts: artifacts.map(({ file, sha256, size }) => ({ file, sha256, size })), ...(reason === undefined ? {} : { reason }), logTail };
+}

@@ -1,0 +1,168 @@
+/**
+ * A real nats-server on 127.0.0.1 with a throw-away JetStream store, and
+ * `strata worker` processes against it. Used by the farm tests and the farm
+ * benchmark. Every process started here is stopped by `stop()`, and each wait
+ * is bounded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeBundle, localFile } from '../../src/build/bundle.js';
+import { DigestCache } from '../../src/build/digest-cache.js';
+import type { JobBundle } from '../../src/build/executor.js';
+import type { Arch } from '../../src/config/model.js';
+import { SYNTHETIC_FAIL_ENV, SYNTHETIC_SLEEP_ENV } from '../../src/farm/synthetic.js';
+
+export const CLI = resolve(fileURLToPath(new URL('../../src/cli/main.js', import.meta.url)));
+/** The build root synthetic jobs name, served by workers started with --build-root. */
+export const SYNTHETIC_ROOT = 'synthetic0root';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface NatsServer {
+  url: string;
+  port: number;
+  storeDir: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Extra lines for a nats-server config file (accounts, authorization …). */
+export async function startNatsServer(config = ''): Promise<NatsServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-nats-'));
+  const storeDir = join(dir, 'js');
+  const port = await freePort();
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
+  if (config !== '') {
+    await writeFile(join(dir, 'server.conf'), config);
+    args.push('-c', join(dir, 'server.conf'));
+  }
+  const child = spawn('/usr/sbin/nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  for (let i = 0; i < 100 && !output.includes('Server is ready'); i++) {
+    if (child.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
+    await sleep(50);
+  }
+  if (!output.includes('Server is ready')) {
+    child.kill('SIGKILL');
+    throw new Error(`nats-server did not start: ${output}`);
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface WorkerProcess {
+  process: ChildProcess;
+  workDir: string;
+  /** Everything it wrote to stderr so far. */
+  log(): string;
+  /** Resolves with the exit code (or the signal name). */
+  exited: Promise<number | string>;
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+}
+
+export function startWorker(
+  server: Pick<NatsServer, 'url'>,
+  namespace: string,
+  workDir: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): WorkerProcess {
+  const child = spawn(process.execPath, [CLI, 'worker', '--nats-url', server.url, '--namespace', namespace, '--work-dir', workDir, ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? -1)));
+  return {
+    process: child,
+    workDir,
+    log: () => output,
+    exited,
+    waitFor: async (text, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      const found = (): boolean => (typeof text === 'string' ? output.includes(text) : text.test(output));
+      while (!found()) {
+        if (Date.now() > deadline) throw new Error(`worker never printed ${String(text)}; it said:\n${output}`);
+        if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}) before printing ${String(text)}:\n${output}`);
+        await sleep(25);
+      }
+    },
+  };
+}
+
+export async function stopWorker(worker: WorkerProcess, timeoutMs = 15_000): Promise<number | string> {
+  if (worker.process.exitCode === null && worker.process.signalCode === null) worker.process.kill('SIGTERM');
+  const code = await Promise.race([worker.exited, sleep(timeoutMs).then(() => 'timeout' as const)]);
+  if (code === 'timeout') {
+    worker.process.kill('SIGKILL');
+    return worker.exited;
+  }
+  return code;
+}
+
+export interface SyntheticJob {
+  bundle: JobBundle;
+  blobs: Map<string, string>;
+}
+
+/**
+ * A synthetic job: one source file of its own plus the shared ones, a sleep,
+ * routed to workers serving SYNTHETIC_ROOT.
+ */
+export async function syntheticJob(
+  dir: string,
+  name: string,
+  options: { arch?: Arch; sleepMs?: number; fail?: boolean; shared?: string[]; digests: DigestCache },
+): Promise<SyntheticJob> {
+  const own = join(dir, 'sources', name);
+  await mkdir(join(dir, 'sources'), { recursive: true });
+  await writeFile(own, `synthetic source of ${name}\n`);
+  const sources = [await localFile(own, `${name}.txt`, options.digests)];
+  for (const [i, path] of (options.shared ?? []).entries()) sources.push(await localFile(path, `shared-${i}`, options.digests));
+  return makeBundle({
+    component: name,
+    arch: options.arch ?? 'x86_64',
+    noarch: false,
+    specFile: `${name}.txt`,
+    sources,
+    dependencyRpms: [],
+    rpmConfig: [],
+    configDir: '/nonexistent',
+    rpmArgs: [],
+    env: { [SYNTHETIC_SLEEP_ENV]: String(options.sleepMs ?? 0), ...(options.fail ? { [SYNTHETIC_FAIL_ENV]: '1' } : {}) },
+    buildRoot: { type: 'host', id: SYNTHETIC_ROOT, provides: [], archives: [] },
+    buildRootBlobs: new Map(),
+    sourceDateEpoch: 1767225600,
+    check: false,
+    timeoutSeconds: 600,
+  });
+}
