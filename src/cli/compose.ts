@@ -1,7 +1,8 @@
 import { defineCommand, archOption } from './command.js';
 import { loadModel } from './project.js';
 import type { Arch } from '../config/model.js';
-import { composeImage, defaultRepo } from '../compose/index.js';
+import { buildDistro, repoDir } from '../build/index.js';
+import { composeImage, findImage } from '../compose/index.js';
 import { pathExists } from '../compose/fs.js';
 import { StrataError } from '../util/errors.js';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ interface ComposeArgs {
   image: string;
   arch?: Arch;
   repo?: string;
+  build: boolean;
 }
 
 function human(bytes: number): string {
@@ -18,20 +20,27 @@ function human(bytes: number): string {
 
 export default defineCommand<ComposeArgs>({
   command: 'compose <image>',
-  describe: 'compose an image: install its packages, minimise, make the filesystem, verity tree, GPT disk, manifest and SBOM',
+  describe: 'build what the image needs (through the build cache), then compose it: install, minimise, filesystem, verity, GPT disk, manifest and SBOM',
   examples: [
-    ['$0 compose minimal', 'compose out/images/minimal/x86_64/'],
-    ['$0 compose minimal --arch aarch64', 'the same image for 64-bit Arm'],
+    ['$0 compose minimal', 'build the distro for x86_64 as needed and compose out/images/minimal/x86_64/'],
+    ['$0 compose minimal --arch aarch64', 'the same image for 64-bit Arm (cross-built packages)'],
+    ['$0 compose minimal --no-build', 'compose from out/repo/ARCH as it is, building nothing'],
     ['$0 compose minimal --repo /srv/rpms/x86_64 --json', 'install from another repository; print the manifest'],
   ],
   builder: (yargs) =>
     archOption(yargs)
       .positional('image', { type: 'string', demandOption: true, describe: 'image name ([images.NAME] in config)' })
-      .option('repo', { type: 'string', describe: 'install from this repository folder instead of out/repo/ARCH' }) as never,
+      .option('build', { type: 'boolean', default: true, describe: 'build the distro first (cached jobs are reused); --no-build skips it' })
+      .option('repo', { type: 'string', describe: 'install from this repository folder instead of out/repo/ARCH (implies --no-build)' }) as never,
   run: async (args, context) => {
     const model = await loadModel(context);
     const arch: Arch = args.arch ?? 'x86_64';
-    const repo = args.repo ?? defaultRepo(model, arch);
+    findImage(model, args.image);
+    if (args.repo === undefined && args.build) {
+      context.log.info(`building the distro for ${arch} (cached jobs are reused)`);
+      await buildDistro(model, { arches: [arch], log: context.log });
+    }
+    const repo = args.repo ?? repoDir(model, arch);
     if (!(await pathExists(join(repo, 'repodata', 'repomd.xml')))) {
       throw new StrataError(`no package repository at ${repo}`, { hint: `build the distro first: strata build --arch ${arch}` });
     }

@@ -4,14 +4,15 @@ import type { Arch, DistroModel, ImageDefinition } from '../config/model.js';
 import { StrataError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
 import type { RepoSource } from './context.js';
+import { repoDir } from '../build/index.js';
 
 export function imageDir(model: DistroModel, image: string, arch: Arch, outRoot?: string): string {
   return join(outRoot ?? resolve(model.root, model.build.outDir), 'images', image, arch);
 }
 
-/** The local repository the build stage fills (createrepo_c metadata), per arch. */
+/** The local repository the build stage fills (createrepo_c metadata), per arch: the build stage's repoDir. */
 export function defaultRepo(model: DistroModel, arch: Arch): string {
-  return join(resolve(model.root, model.build.outDir), 'repo', arch);
+  return repoDir(model, arch);
 }
 
 export function findImage(model: DistroModel, name: string): ImageDefinition {

@@ -60,7 +60,7 @@ test('usage and input errors map to their exit statuses', async () => {
   const unknown = await strata('compose', 'fz', '--repo', repo);
   assert.equal(unknown.exitCode, 1);
   assert.match(unknown.stderr, /no image named 'fz' \(did you mean 'fx'\?\)/);
-  const noRepo = await strata('compose', 'fx');
+  const noRepo = await strata('compose', 'fx', '--no-build');
   assert.equal(noRepo.exitCode, 1);
   assert.match(noRepo.stderr, /no package repository at .*out\/repo\/x86_64/);
   const badArch = await strata('compose', 'fx', '--arch', 'riscv64');
