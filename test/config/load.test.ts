@@ -163,6 +163,22 @@ test('file names in messages are relative to the display folder when inside it, 
   assert.deepEqual(await messages(join(dir, 'conf')), [join(dir, 'site.toml') + ':2:19']);
 });
 
+test('a file two others include is read once, at its first place in merge order', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-diamond-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const files: Record<string, string> = {
+    'toolkit.config.toml': 'include = ["a.toml", "b.toml"]\n[distro]\nname = "d"\nversion = "1"\nsource-date-epoch = 0\n',
+    'a.toml': 'include = ["common.toml"]\n[[graph.cycle-breaks]]\ncomponent = "x"\nrequirement = "from-a"\n',
+    'b.toml': 'include = ["common.toml"]\n[[graph.cycle-breaks]]\ncomponent = "x"\nrequirement = "from-b"\n',
+    'common.toml': '[[graph.cycle-breaks]]\ncomponent = "x"\nrequirement = "from-common"\n[components.x]\nspec = "x.spec"\n',
+    'x.spec': '',
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const model = await loadProject({ cwd: dir, displayBase: dir });
+  assert.deepEqual(model.files.map((file) => basename(file)), ['toolkit.config.toml', 'a.toml', 'common.toml', 'b.toml']);
+  assert.deepEqual(model.graph.cycleBreaks.map((entry) => entry.requirement), ['from-a', 'from-common', 'from-b']);
+});
+
 test("the repository's own toolkit.config.toml loads", async () => {
   const model = await loadProject({ cwd: REPO });
   assert.equal(model.configFile, join(REPO, 'toolkit.config.toml'));
