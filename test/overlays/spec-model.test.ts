@@ -14,7 +14,7 @@ Name:           py%{srcname}
 Version:        1
 %define long_macro \\
 Release: not-a-tag \\
-%if not-a-conditional
+%package not-a-section
 Release:        1
 %description %_description
 
@@ -35,6 +35,17 @@ test('logical lines: %{expand:…} and backslash continuations hide what looks l
   assert.deepEqual(model.sections.map((s) => s.name), ['', '%description', '%package', '%files', '%ldconfig_scriptlets', '%post', '%triggerin', '%changelog']);
   assert.ok(model.logical.every((l) => l.conditional === null));
   assert.equal(model.mainName, 'pybar');
+});
+
+test('conditionals count on every physical line, as rpm reads them, even inside a continued line', () => {
+  // rpmspec 4.18 rejects both of these with "Unclosed %if" when the %endif is missing.
+  const model = parseSpec('Name: a\n%global d %{expand:\nx\n%if 0\nName: inside\n%endif\ny}\n%build\n./configure \\\n%if 1\n  --x \\\n%endif\n  --y\n');
+  assert.deepEqual(
+    model.logical.filter((l) => l.conditional !== null).map((l) => `${l.start + 1}:${l.conditional}`),
+    ['4:if', '6:endif', '10:if', '12:endif'],
+  );
+  assert.deepEqual(sectionTags(model, model.sections[0]!).map((t) => t.tag), ['Name'], 'a line continuing a macro body is not a tag');
+  assert.deepEqual(model.sections.map((s) => s.name), ['', '%build']);
 });
 
 test('section headers name their package through -n, a plain word, or not at all', () => {

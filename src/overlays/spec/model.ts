@@ -46,6 +46,8 @@ export interface LogicalLine {
   /** The physical lines joined with '\n'. */
   text: string;
   conditional: ConditionalKind | null;
+  /** The line carries on a macro body from the lines above (never a header or a tag). */
+  continuation: boolean;
 }
 
 export interface PackageRef {
@@ -107,24 +109,34 @@ export function specText(lines: readonly string[], finalNewline = true): string 
 /**
  * rpm reads a line as continuing onto the next while it ends in a backslash or
  * leaves a `%{`, `%(` or `%[` open (Fedora's `%global _description %{expand: …}`
- * spans lines that way). Lines inside such a run are never headers, tags or
- * conditionals.
+ * spans lines that way). Lines inside such a run are never headers or tags. A
+ * conditional, though, is one on every physical line, even inside such a run
+ * (rpm 4.18 reports "Unclosed %if" for an `%if` line in a `%{expand:` body), so
+ * it always stands alone; the lines after it still continue the run.
  */
 function joinLogicalLines(lines: string[]): LogicalLine[] {
   const out: LogicalLine[] = [];
+  let depth = 0;
+  let backslash = false;
   let i = 0;
+  const advance = (line: string): void => {
+    depth = openMacroDepth(line, depth);
+    backslash = line.endsWith('\\');
+  };
   while (i < lines.length) {
     const start = i;
-    let depth = 0;
-    let continues: boolean;
-    do {
-      const line = lines[i]!;
-      depth = openMacroDepth(line, depth);
-      continues = (line.endsWith('\\') || depth > 0) && i + 1 < lines.length;
+    const continuation = depth > 0 || backslash;
+    const kind = conditionalKind(lines[i]!);
+    if (kind !== null) {
+      advance(lines[i]!);
       i++;
-    } while (continues);
-    const text = lines.slice(start, i).join('\n');
-    out.push({ start, end: i, text, conditional: conditionalKind(lines[start]!) });
+    } else {
+      do {
+        advance(lines[i]!);
+        i++;
+      } while ((backslash || depth > 0) && i < lines.length && conditionalKind(lines[i]!) === null);
+    }
+    out.push({ start, end: i, text: lines.slice(start, i).join('\n'), conditional: kind, continuation });
   }
   return out;
 }
@@ -192,6 +204,7 @@ export function headerPackage(header: string): PackageRef | null {
 function findSections(logical: LogicalLine[]): Section[] {
   const sections: Section[] = [{ name: '', pkg: null, header: -1, bodyStart: 0, bodyEnd: logical.length }];
   logical.forEach((line, index) => {
+    if (line.continuation) return;
     const name = sectionKeyword(line.text);
     if (name === null) return;
     sections[sections.length - 1]!.bodyEnd = index;
@@ -206,7 +219,7 @@ const TAG_RE = /^(\s*([A-Za-z][A-Za-z0-9]*)(\(\s*[^)]*\))?\s*:\s*)(.*)$/;
 /** A logical line read as a preamble tag, when it is one. */
 export function parseTag(model: SpecModel, index: number): TagLine | null {
   const line = model.logical[index]!;
-  if (line.end - line.start !== 1) return null;
+  if (line.end - line.start !== 1 || line.continuation) return null;
   const m = TAG_RE.exec(line.text);
   if (!m) return null;
   const tag = `${m[2]}${m[3] ?? ''}`;
