@@ -77,6 +77,7 @@ function overlaySpecs(raw: RawOverlay[], path: Array<string | number>, merged: M
       location: merged.keyAt(at),
       fieldLocations,
       index: index + 1,
+      configFile: merged.fileOf(at).path,
     };
   });
 }

@@ -40,7 +40,10 @@ function portableComponent(component: Component, rel: (path: string) => string):
     dir: rel(component.dir),
     sourceHashes: component.sourceHashes,
     arches: component.arches,
-    overlays: component.overlays.map(({ location: _location, fieldLocations: _fieldLocations, ...overlay }) => overlay),
+    overlays: component.overlays.map(({ location: _location, fieldLocations: _fieldLocations, configFile, ...overlay }) => ({
+      ...overlay,
+      configFile: configFile === undefined ? undefined : rel(configFile),
+    })),
   };
 }
 

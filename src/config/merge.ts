@@ -29,6 +29,15 @@ export class MergedDocument {
     return this.origins.get(pathKey(path));
   }
 
+  /** The file the key at `path` (or its nearest written ancestor) is written in. */
+  fileOf(path: KeyPath): ConfigFile {
+    for (let n = path.length; n > 0; n--) {
+      const origin = this.origin(path.slice(0, n));
+      if (origin) return origin.file;
+    }
+    return this.rootFile;
+  }
+
   /** Where the key at `path` is written, or its nearest written ancestor. */
   keyAt(path: KeyPath): SourceLocation {
     for (let n = path.length; n > 0; n--) {

@@ -82,6 +82,8 @@ export interface OverlaySpec {
   fieldLocations: Record<string, SourceLocation>;
   /** 1-based position in the component's overlay list. */
   index: number;
+  /** Absolute path of the config file the overlay is written in (for fields relative to it, like `source`). */
+  configFile?: string;
 }
 
 export type SandboxBackend = 'bubblewrap' | 'podman';

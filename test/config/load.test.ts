@@ -66,6 +66,7 @@ test('components come from globs (minus excludes) and stanzas, which refine them
       location: at('conf/10-components.toml', 7, 1),
       fieldLocations: { type: at('conf/10-components.toml', 8, 1), tag: at('conf/10-components.toml', 10, 1), value: at('conf/10-components.toml', 11, 1) },
       index: 1,
+      configFile: join(GOOD, 'conf/10-components.toml'),
     },
     {
       type: 'future-type',
@@ -81,6 +82,7 @@ test('components come from globs (minus excludes) and stanzas, which refine them
         since: at('conf/10-components.toml', 17, 1),
       },
       index: 2,
+      configFile: join(GOOD, 'conf/10-components.toml'),
     },
   ]);
 
@@ -88,6 +90,7 @@ test('components come from globs (minus excludes) and stanzas, which refine them
   assert.equal(gamma.specPath, join(GOOD, 'other/gamma.spec'));
   assert.deepEqual(gamma.definedAt, at('site.toml', 1, 1));
   assert.deepEqual(gamma.overlays[0]?.location, at('site.toml', 3, 14));
+  assert.equal(gamma.overlays[0]?.configFile, join(GOOD, 'site.toml'));
   assert.deepEqual(gamma.overlays[0]?.fieldLocations, { type: at('site.toml', 3, 16), tag: at('site.toml', 3, 39), value: at('site.toml', 3, 55) });
 });
 
