@@ -76,7 +76,9 @@ missing or unknown fields are reported there, at their FILE:LINE:COL).
 
 Every path except \`include\` entries is relative to the project root and must stay
 inside it (\`..\` or an absolute path leaving the project is an error at the value).
-\`build.lookaside\` may instead be an http(s) URL template.
+\`build.lookaside\` may instead be an http(s) URL template. Paths inside overlay
+fields belong to the overlay type (see [overlays.md](overlays.md)): an overlay's
+\`source\`, for one, is relative to the file the overlay is written in.
 
 ## Diagnostics
 
