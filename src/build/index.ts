@@ -207,7 +207,8 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
         rpmConfig: stage.rpmConfig,
         configDir: stage.context.configDir,
         rpmArgs: stage.context.rpmArgs,
-        env: stage.context.env,
+        // The cross compilers (CC, CXX, …) are the build's environment, not rpm's.
+        env: { ...stage.context.env, ...stage.context.buildEnv },
         buildRoot: buildRoot.identity,
         buildRootBlobs: buildRoot.blobs,
         sourceDateEpoch: model.distro.sourceDateEpoch,

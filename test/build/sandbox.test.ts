@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdir, readFile, stat } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createBubblewrapExecutor } from '../../src/build/executors/bubblewrap.js';
@@ -165,7 +165,6 @@ test('aborting stops the sandbox: no rpmbuild process survives, nothing is left 
     await new Promise((resolve) => setTimeout(resolve, 500));
     const survivors = execFileSync('sh', ['-c', 'pgrep -f "[s]leeper[.]spec" || true'], { encoding: 'utf8' }).trim();
     assert.equal(survivors, '');
-    const { readdir } = await import('node:fs/promises');
     assert.deepEqual(await readdir(join(t.path, 'out', 'sleeper', 'x86_64')), []);
     assert.deepEqual(await readdir(join(t.path, '.work')), []);
   } finally {
