@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { classifyChanges, expandAffected, type PathEffect } from '../../src/audit/affected.js';
 import { changesSince } from '../../src/audit/git.js';
+import { analyse } from '../../src/audit/analysis.js';
 import { loadModel } from '../../src/cli/project.js';
 import { memoryLogger } from '../../src/util/log.js';
 import type { DistroModel } from '../../src/config/model.js';
@@ -118,4 +119,23 @@ test('expandAffected follows reverse build dependencies and image closures per a
   assert.deepEqual(report.images.map((i) => `${i.arch}:${i.name}`), ['x86_64:base', 'aarch64:base', 'aarch64:tools']);
   assert.match(report.images[0]!.because.join(), /contains fx-lib from fx-lib/);
   assert.deepEqual(report.approximate, [{ arch: 'aarch64', reason: 'spec evaluation failed' }]);
+});
+
+test('affected with the real spec facts and graph: a library change reaches its dependents and the images holding them', async (t) => {
+  const dir = await repo(t);
+  await replaceIn(join(dir, 'specs/fx-lib/fx-lib.spec'), 'Version:        1.0', 'Version:        1.1');
+  const m = await model(dir);
+  const files = await classifyChanges(m, await changesSince(m.root, 'HEAD'));
+  const report = expandAffected(m, files, (await analyse(m, m.distro.arches, memoryLogger())).arches);
+  assert.deepEqual(report.approximate, []);
+  for (const arch of ['x86_64', 'aarch64']) {
+    assert.deepEqual(
+      report.components.filter((c) => c.arch === arch).map((c) => [c.name, c.direct, c.because]),
+      [
+        ['fx-app', false, ['build-requires fx-lib-devel from fx-lib']],
+        ['fx-lib', true, ['specs/fx-lib/fx-lib.spec']],
+      ],
+    );
+  }
+  assert.deepEqual(report.images.map((i) => `${i.arch}:${i.name}:${i.because.join()}`), ['x86_64:base:contains fx-app from fx-app,contains fx-lib from fx-lib', 'aarch64:base:contains fx-app from fx-app,contains fx-lib from fx-lib']);
 });

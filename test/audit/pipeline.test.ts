@@ -1,12 +1,14 @@
 /**
- * The audit features over a really composed image: the fixture project's RPMs
- * built with rpmbuild, published with createrepo_c where the build stage puts
- * them (out/repo/x86_64), and the `base` image composed by the composer.
+ * The audit features over the real pipeline: the fixture project built by the
+ * build stage (sandboxed rpmbuild, cache, out/repo/x86_64) and its `base`
+ * image composed by the composer. The same build's cache, exported and
+ * imported into a fresh copy of the project, must make that copy's build do
+ * no build work.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { imageStatement, statementHomes } from '../../src/audit/compose-provenance.js';
@@ -19,7 +21,8 @@ import { composeImage } from '../../src/compose/index.js';
 import { readManifest, type ImageManifest } from '../../src/compose/manifest.js';
 import type { DistroModel } from '../../src/config/model.js';
 import { memoryLogger } from '../../src/util/log.js';
-import { run } from '../../src/util/process.js';
+import { buildDistro } from '../../src/build/index.js';
+import { exportCache, importCache } from '../../src/build/cache-archive.js';
 import { validateSlsaStatement } from './slsa-schema.js';
 
 const fixture = resolve(import.meta.dirname, '../../../test/fixtures/audit/project');
@@ -33,20 +36,12 @@ let manifest: ImageManifest;
 
 before(async () => {
   if (!root) return;
-  project = await mkdtemp(join(tmpdir(), 'strata-audit-image-'));
+  project = await mkdtemp(join(tmpdir(), 'strata-audit-pipeline-'));
   await cp(fixture, project, { recursive: true });
-  const top = join(project, 'rpmbuild');
-  for (const component of ['fx-lib', 'fx-app', 'fx-tool', 'fx-shell']) {
-    // --nodeps: the host has no fx-lib-devel installed; the strata build would install it into the job's root.
-    await run('rpmbuild', ['-bb', '--nodeps', '--define', `_topdir ${top}`, '--define', `_sourcedir ${join(project, 'specs', component)}`, '--define', 'dist .fx1', '--define', '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm', join(project, 'specs', component, `${component}.spec`)], {
-      env: { SOURCE_DATE_EPOCH: '1767225600' },
-    });
-  }
-  repo = join(project, 'out', 'repo', 'x86_64');
-  await mkdir(repo, { recursive: true });
-  for (const file of await readdir(join(top, 'RPMS'))) await cp(join(top, 'RPMS', file), join(repo, file));
-  await run('createrepo_c', ['--quiet', repo]);
   model = await loadModel({ cwd: project, json: false, log: memoryLogger() });
+  const summary = await buildDistro(model, { arches: ['x86_64'], log: memoryLogger() });
+  assert.equal(summary.counts.built, 4);
+  repo = summary.repos.x86_64!;
   const result = await composeImage(model, 'base', 'x86_64', { log: memoryLogger() });
   imageDir = result.outDir;
   manifest = await readManifest(imageDir);
@@ -59,6 +54,22 @@ after(async () => {
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
+
+test('a cache exported from one clone and imported into another leaves that clone no build work', { skip: !root && 'composing needs root' }, async (t) => {
+  const other = await mkdtemp(join(tmpdir(), 'strata-audit-clone-'));
+  t.after(() => rm(other, { recursive: true, force: true }));
+  await cp(fixture, other, { recursive: true });
+  const archive = join(other, 'ci-cache.tar.gz');
+  await exportCache(join(project, '.strata-cache'), archive);
+  const imported = await importCache(join(other, '.strata-cache'), archive);
+  assert.ok(imported.installed.some((entry) => entry.startsWith('jobs/')));
+  const otherModel = await loadModel({ cwd: other, json: false, log: memoryLogger() });
+  const summary = await buildDistro(otherModel, { arches: ['x86_64'], log: memoryLogger() });
+  assert.deepEqual({ built: summary.counts.built, cached: summary.counts.cached }, { built: 0, cached: 4 });
+  // The same RPMs, byte for byte.
+  for (const job of summary.jobs) for (const artifact of job.artifacts) assert.equal(sha256(await readFile(join(other, 'out/repo/x86_64', artifact.file))), artifact.sha256);
+  assert.deepEqual(summary.jobs.map((j) => j.artifacts), (await buildDistro(model, { arches: ['x86_64'], log: memoryLogger() })).jobs.map((j) => j.artifacts));
+});
 
 test('why follows a file capability from the image list to its provider', { skip: !root && 'composing needs root' }, async () => {
   const report = await whyComposed(model, 'base', 'x86_64', 'fx-shell', manifest, { image: imageDir, repo });
@@ -97,7 +108,7 @@ test('the image statement validates and names the image files and installed RPMs
     assert.equal(subjects[name], sha256(await readFile(join(imageDir, name))), name);
   }
   const packages = statement.predicate.buildDefinition.resolvedDependencies;
-  assert.deepEqual(packages.map((p) => p.annotations?.nevra), ['fx-app-1.0-1.fx1.noarch', 'fx-lib-1.0-1.fx1.noarch', 'fx-shell-1.0-1.fx1.noarch']);
+  assert.deepEqual(packages.map((p) => p.annotations?.nevra), ['fx-app-1.0-2.fx1.noarch', 'fx-lib-1.0-2.fx1.noarch', 'fx-shell-1.0-1.fx1.noarch']);
   for (const pkg of packages) assert.equal(pkg.digest?.sha256, sha256(await readFile(join(project, pkg.name!))), pkg.name);
   assert.equal(statement.predicate.buildDefinition.internalParameters.verityRootHash, manifest.verity?.rootHash);
   const written = await writeProvenanceBeside(statementHomes(imageDir, manifest.filesystem.file, manifest.disk?.file ?? null), statement);
@@ -120,5 +131,35 @@ test('explain tells where a component comes from, what its overlays changed and 
   ]);
   const release = report.overlays[0]!.hunks.flatMap((h) => h.lines).filter((l) => l.startsWith('-') || l.startsWith('+'));
   assert.deepEqual(release, ['-Release:        1%{?dist}', '+Release:        2%{?dist}']);
-  assert.deepEqual(report.images, [{ image: 'base', arch: 'x86_64', packages: ['fx-app-1.0-1.fx1.noarch'], source: 'manifest' }]);
+  // Composed on x86_64 (from the manifest); on aarch64 predicted from the spec facts.
+  assert.deepEqual(report.images, [
+    { image: 'base', arch: 'x86_64', packages: ['fx-app-1.0-2.fx1.noarch'], source: 'manifest' },
+    { image: 'base', arch: 'aarch64', packages: ['fx-app'], source: 'predicted' },
+  ]);
+  // Its place in the graph, on every arch.
+  for (const arch of report.arches) {
+    assert.deepEqual(arch.deps, [{ component: 'fx-lib', via: 'fx-lib-devel' }], arch.arch);
+    assert.deepEqual(arch.rdeps, [], arch.arch);
+  }
+  // One noarch job that starts after fx-lib's and that nothing waits on, weighted by the durations the build remembered.
+  const d = JSON.parse(await readFile(join(project, '.strata-cache/build/durations.json'), 'utf8')) as Record<string, number>;
+  const round = (n: number): number => Math.round(n * 100) / 100;
+  const longest = Math.max(d['fx-lib/noarch']! + d['fx-app/noarch']!, d['fx-shell/noarch']!, d['fx-tool/noarch']!);
+  assert.deepEqual(report.criticalPath, [
+    {
+      job: 'fx-app/noarch',
+      weight: round(d['fx-app/noarch']!),
+      startsAfter: round(d['fx-lib/noarch']!),
+      blocks: 0,
+      criticalPath: round(longest),
+      onCriticalPath: d['fx-lib/noarch']! + d['fx-app/noarch']! === longest,
+    },
+  ]);
+  // The last build, as the build stage recorded it.
+  const [last] = report.lastBuilds;
+  assert.equal(last?.job, 'fx-app/noarch');
+  assert.equal(last?.inCache, true);
+  assert.equal(last?.log, 'out/logs/noarch/fx-app.log');
+  assert.deepEqual(last?.artifacts.map((a) => a.file), ['fx-app-1.0-2.fx1.noarch.rpm']);
+  assert.equal(last?.artifacts[0]!.sha256, sha256(await readFile(join(repo, 'fx-app-1.0-2.fx1.noarch.rpm'))));
 });
