@@ -8,10 +8,10 @@ import { dirname, resolve } from 'node:path';
 import { StrataError, StrataErrors } from '../util/errors.js';
 import type { DistroModel } from './model.js';
 import { findProjectConfig } from './find-project.js';
-import { displayPath } from './config-file.js';
+import { displayPath, isTable } from './config-file.js';
 import { readIncludeTree } from './includes.js';
 import { MergedDocument } from './merge.js';
-import { configSchema, type RawConfig } from './schema.js';
+import { NAME_PATTERN, configSchema, entrySchemas, type RawConfig } from './schema.js';
 import { numberKindErrors, issueErrors } from './issues.js';
 import { ProjectPaths } from './project-paths.js';
 import { resolveComponents } from './components.js';
@@ -51,7 +51,7 @@ export async function loadProject(options: LoadOptions): Promise<DistroModel> {
   errors.push(...numberKindErrors(merged, configSchema));
   // With schema errors, the sections that are valid on their own are still
   // checked further, so that one run reports every problem it can.
-  const config = parsed.success ? parsed.data : validSections(merged.doc);
+  const { config, invalid } = parsed.success ? { config: parsed.data, invalid: new Set<string>() } : validParts(merged.doc);
 
   const paths = new ProjectPaths(root, merged, errors);
   const distro = config.distro && distroSettings(config.distro, paths);
@@ -60,7 +60,7 @@ export async function loadProject(options: LoadOptions): Promise<DistroModel> {
   const stanzas = config.components;
   const components = distro && globs && stanzas ? resolveComponents(globs, stanzas, distro.arches, merged, paths) : undefined;
   const build = config.build && buildSettings(config.build, paths);
-  const graph = config.graph && components && graphSettings(config.graph, components, paths, merged);
+  const graph = config.graph && components && graphSettings(config.graph, components, invalid, paths, merged);
   const images = config.images && distro && imageDefinitions(config.images, distro.arches, paths, merged);
   if (errors.length > 0 || !distro || !rpm || !components || !build || !graph || !images) return fail();
 
@@ -68,14 +68,31 @@ export async function loadProject(options: LoadOptions): Promise<DistroModel> {
   return { ...model, fingerprint: modelFingerprint(model) };
 }
 
-/** Each top-level section that passes the schema by itself. */
-function validSections(doc: Record<string, unknown>): Partial<RawConfig> {
-  const valid: Record<string, unknown> = {};
+/**
+ * What can still be checked when the document as a whole is invalid: each
+ * top-level section that passes the schema by itself, and of [components] and
+ * [images] each entry that does. `invalid` names the components left out, so
+ * that references to them are not reported as unknown.
+ */
+function validParts(doc: Record<string, unknown>): { config: Partial<RawConfig>; invalid: Set<string> } {
+  const config: Record<string, unknown> = {};
+  const invalid = new Set<string>();
   for (const [key, schema] of Object.entries(configSchema.shape)) {
     const result = schema.safeParse(doc[key]);
-    if (result.success) valid[key] = result.data;
+    const table = doc[key];
+    if (result.success) {
+      config[key] = result.data;
+    } else if ((key === 'components' || key === 'images') && isTable(table)) {
+      const entries = Object.entries(table).flatMap(([name, entry]) => {
+        const parsed = entrySchemas[key].safeParse(entry);
+        if (parsed.success && NAME_PATTERN.test(name)) return [[name, parsed.data] as const];
+        if (key === 'components') invalid.add(name);
+        return [];
+      });
+      config[key] = Object.fromEntries(entries);
+    }
   }
-  return valid as Partial<RawConfig>;
+  return { config: config as Partial<RawConfig>, invalid };
 }
 
 /** Errors sorted by file (in merge order), line and column; duplicates dropped. */

@@ -188,6 +188,9 @@ export const configSchema = z
   })
   .describe('toolkit.config.toml');
 
+/** Entries of the named tables, checked one by one when their table as a whole is invalid. */
+export const entrySchemas = { components: component, images: image } as const;
+
 export type RawConfig = z.infer<typeof configSchema>;
 export type RawComponent = z.infer<typeof component>;
 export type RawOverlay = z.infer<typeof overlay>;

@@ -78,16 +78,19 @@ export function buildSettings(raw: RawConfig['build'], paths: ProjectPaths): Bui
   };
 }
 
-function knownComponent(name: string, at: Array<string | number>, components: Record<string, Component>, paths: ProjectPaths): void {
-  if (components[name] === undefined) paths.fail(at, `${formatPath(at)}: unknown component '${name}'${didYouMean(name, Object.keys(components))}`);
-}
-
-export function graphSettings(raw: RawConfig['graph'], components: Record<string, Component>, paths: ProjectPaths, merged: MergedDocument): GraphSettings {
-  for (const [capability, component] of Object.entries(raw.providers)) knownComponent(component, ['graph', 'providers', capability], components, paths);
+/**
+ * References to components must name one. `invalid` holds components declared
+ * with errors of their own (already reported), which are known all the same.
+ */
+export function graphSettings(raw: RawConfig['graph'], components: Record<string, Component>, invalid: Set<string>, paths: ProjectPaths, merged: MergedDocument): GraphSettings {
+  const known = (name: string, at: KeyPath): void => {
+    if (components[name] === undefined && !invalid.has(name)) paths.fail(at, `${formatPath(at)}: unknown component '${name}'${didYouMean(name, Object.keys(components))}`);
+  };
+  for (const [capability, component] of Object.entries(raw.providers)) known(component, ['graph', 'providers', capability]);
   return {
     providers: raw.providers,
     cycleBreaks: raw['cycle-breaks'].map((entry, index) => {
-      knownComponent(entry.component, ['graph', 'cycle-breaks', index, 'component'], components, paths);
+      known(entry.component, ['graph', 'cycle-breaks', index, 'component']);
       return { component: entry.component, requirement: entry.requirement, from: entry.from, location: merged.keyAt(['graph', 'cycle-breaks', index]) };
     }),
   };
