@@ -4,10 +4,10 @@
  * unchanged tree evaluates nothing and an interrupted run never leaves a
  * half-written entry behind.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { SpecFacts } from './model.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { tempSibling } from '../util/atomic.js';
 
 export class FactsCache {
   constructor(readonly dir: string) {}
@@ -26,7 +26,22 @@ export class FactsCache {
     }
   }
 
+  /**
+   * Temp file + rename, like every strata write, but without the fsync of
+   * writeFileAtomic: an entry costs ~8 ms to sync, 16 s over a 2,000-spec tree.
+   * An entry a crash leaves empty fails to parse or carries the wrong key, and
+   * `get` then treats it as absent: it is never trusted, only evaluated again.
+   */
   async put(facts: SpecFacts): Promise<void> {
-    await writeFileAtomic(this.path(facts.key), `${JSON.stringify(facts)}\n`);
+    const path = this.path(facts.key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = tempSibling(path);
+    try {
+      await writeFile(tmp, `${JSON.stringify(facts)}\n`);
+      await rename(tmp, path);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
   }
 }

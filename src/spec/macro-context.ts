@@ -4,13 +4,13 @@
  * modules). rpmspec and rpmbuild both run in it so that a spec evaluates the
  * same way for the graph and for the build.
  */
-import { copyFile, cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { copyFile, cp, mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
 import type { Arch, DistroModel } from '../config/model.js';
 import { StrataError } from '../util/errors.js';
-import { hashRecord, sha256File } from '../util/hash.js';
+import { hashRecord, sha256File, sha256Hex } from '../util/hash.js';
 import { replaceDirAtomic } from '../util/atomic.js';
-import { walkTree } from '../util/paths.js';
+import { toPosix } from '../util/paths.js';
 import { run } from '../util/process.js';
 
 export interface MacroContext {
@@ -109,13 +109,17 @@ async function hostRpmVersion(): Promise<string> {
   return rpmVersionCache;
 }
 
-/** Content hash of every file below a folder (path, mode, bytes). */
+/** Content hash of every file below a folder (path, mode, bytes), read in parallel: this runs on every command. */
 async function treeDigest(root: string): Promise<Array<[string, number, string]>> {
-  const out: Array<[string, number, string]> = [];
-  for (const entry of await walkTree(root)) {
-    if (entry.type === 'file') out.push([entry.path, entry.mode, await sha256File(entry.absPath)]);
-  }
-  return out;
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
+  const digests = await Promise.all(
+    files.map(async (file): Promise<[string, number, string]> => {
+      const [data, st] = await Promise.all([readFile(file), stat(file)]);
+      return [toPosix(relative(root, file)), st.mode & 0o7777, sha256Hex(data)];
+    }),
+  );
+  return digests.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 let hostDigestCache: Promise<Array<[string, number, string]>> | undefined;
@@ -146,8 +150,9 @@ async function hostMacroPath(): Promise<string[]> {
  * temporary name and renamed into place, so a half-made context is never used.
  */
 export async function prepareMacroContext(model: DistroModel, arch: Arch, cacheDir: string): Promise<MacroContext> {
-  const rpmVersion = await hostRpmVersion();
   hostDigestCache ??= treeDigest(HOST_RPM_CONFIGDIR);
+  // The host's identity takes three independent looks; take them at once.
+  const [rpmVersion, hostDigest, hostPath] = await Promise.all([hostRpmVersion(), hostDigestCache, hostMacroPath()]);
   const macroFiles = await Promise.all(
     model.rpm.macroFiles.map(async (file) => ({ file, sha256: await digestInput(file, 'macro file') })),
   );
@@ -157,8 +162,8 @@ export async function prepareMacroContext(model: DistroModel, arch: Arch, cacheD
   const hash = hashRecord({
     schema: 1,
     rpmVersion,
-    host: await hostDigestCache,
-    macroPath: await hostMacroPath(),
+    host: hostDigest,
+    macroPath: hostPath,
     arch,
     hostArch: hostArch(),
     macroFiles: macroFiles.map((m) => [basename(m.file), m.sha256]),
@@ -175,8 +180,7 @@ export async function prepareMacroContext(model: DistroModel, arch: Arch, cacheD
   const distroNames = macroFiles.map((m, i) => `strata-${String(i + 1).padStart(2, '0')}-${basename(m.file)}`);
   if (!(await isComplete(configDir))) {
     await replaceDirAtomic(configDir, async (tmp) => {
-      await cp(HOST_RPM_CONFIGDIR, tmp, { recursive: true, verbatimSymlinks: true });
-      await mkdir(join(tmp, 'macros.d'), { recursive: true });
+      await linkHostConfig(tmp, rpmrc !== null);
       await writeFile(join(tmp, 'macros.d', 'strata-00-host-overrides'), HOST_OVERRIDES);
       for (const [i, m] of macroFiles.entries()) await copyFile(m.file, join(tmp, 'macros.d', distroNames[i]!));
       await writeFile(
@@ -191,7 +195,7 @@ export async function prepareMacroContext(model: DistroModel, arch: Arch, cacheD
   // The macro path of rpm without /etc/rpm and ~/.rpmmacros: nothing on the host
   // outside the context may change how a spec evaluates.
   const macroPath = [
-    ...(await hostMacroPath()).map((part) => `${configDir}/${part}`),
+    ...hostPath.map((part) => `${configDir}/${part}`),
     `${macrosDir}/strata-00-host-overrides`,
     ...distroNames.map((name) => `${macrosDir}/${name}`),
     `${macrosDir}/strata-99-context`,
@@ -214,6 +218,26 @@ export async function prepareMacroContext(model: DistroModel, arch: Arch, cacheD
     buildEnv,
     rpmVersion,
   };
+}
+
+/**
+ * The host's rpm config as symlinks (creating files is slow on some disks, and
+ * the context's hash already covers the host files' content): every entry of
+ * /usr/lib/rpm, except that macros.d and lua are real folders so the distro's
+ * files can join them, and rpmrc is left for the distro's own when it has one.
+ */
+async function linkHostConfig(dir: string, ownRpmrc: boolean): Promise<void> {
+  for (const entry of await readdir(HOST_RPM_CONFIGDIR, { withFileTypes: true })) {
+    const source = join(HOST_RPM_CONFIGDIR, entry.name);
+    if (entry.name === 'macros.d' || entry.name === 'lua') {
+      await mkdir(join(dir, entry.name));
+      for (const inner of await readdir(source)) await symlink(join(source, inner), join(dir, entry.name, inner));
+    } else if (!(entry.name === 'rpmrc' && ownRpmrc)) {
+      await symlink(source, join(dir, entry.name));
+    }
+  }
+  await mkdir(join(dir, 'macros.d'), { recursive: true });
+  await mkdir(join(dir, 'lua'), { recursive: true });
 }
 
 async function isComplete(configDir: string): Promise<boolean> {

@@ -56,9 +56,12 @@ function python(path: string, input: PredictInput): Dependency[] {
   return [provide(`python3dist(${name})`, '=', input.version), provide(`python${m[1]}dist(${name})`, '=', input.version)];
 }
 
-/** elfdeps: a shared library named with its soname major (`libx.so.1`, `libx.so.1.2.3`) → `libx.so.1()(64bit)`. */
+/**
+ * elfdeps: a shared library named with its soname major (`libx.so.1`,
+ * `libx.so.1.2.3`, or the usual `libx.so.1*` glob) → `libx.so.1()(64bit)`.
+ */
 function soname(path: string, input: PredictInput): Dependency[] {
-  const m = /\/lib(?:64)?\/(lib[^/]+?\.so\.\d+)(?:\.[^/]*)?$/.exec(path);
+  const m = /\/lib(?:64)?\/(lib[^/]+?\.so\.\d+)(?:[.*][^/]*)?$/.exec(path);
   if (!m || hasGlob(m[1]!) || input.arch === 'noarch') return [];
   return [provide(`${m[1]}()(64bit)`)];
 }

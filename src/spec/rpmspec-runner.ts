@@ -164,7 +164,7 @@ function cleanMessage(stderr: string, path: string, input: SpecInput): string {
   const lines = stderr
     .split('\n')
     .map((line) => line.split(path).join(input.specFile).trimEnd())
-    .filter((line) => line !== '' && !/query of specfile .* failed, can't parse/.test(line));
+    .filter((line) => line !== '');
   return lines.join('\n') || 'rpmspec failed without a message';
 }
 
