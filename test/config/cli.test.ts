@@ -23,6 +23,18 @@ test('strata config on a broken project: exit 1, FILE:LINE:COL lines on stderr, 
   assert.deepEqual(lines, expected.map((line) => `error: ${line}`));
 });
 
+test('with --json, the errors are one JSON document on stdout, each with its file, line and column', () => {
+  const dir = join(FIXTURES, 'bad/wrong-type');
+  const { status, stdout } = strata(['--config', join(dir, 'toolkit.config.toml'), 'config', '--json'], dir);
+  assert.equal(status, 1);
+  const report = JSON.parse(stdout);
+  assert.equal(report.ok, false);
+  assert.deepEqual(
+    report.errors.map((e: { file: string; line: number; col: number; message: string }) => `${e.file}:${e.line}:${e.col}: ${e.message}`),
+    readFileSync(join(dir, 'expected.txt'), 'utf8').trimEnd().split('\n'),
+  );
+});
+
 test('file names are relative to the current folder', () => {
   const { status, stderr } = strata(['-C', 'bad/duplicate-component', 'config'], FIXTURES);
   assert.equal(status, 1);
