@@ -145,10 +145,12 @@ export async function resolveSources(component: Component, rendered: RenderedCom
     file: { path: rendered.specFile, sha256: sha256Hex(specBytes), size: specBytes.length, mode: 0o644 },
     localPath: await blobFile(context.cacheDir, specBytes),
   });
+  const mismatched = new Set<string>();
   for (const file of rendered.files) {
     const pin = pins[file.path];
     if (pin !== undefined && pin !== file.sha256) {
       errors.push(mismatch(file.path, join(component.dir, file.path), file.sha256, pin, component.name));
+      mismatched.add(file.path);
       continue;
     }
     files.set(file.path, await renderedLocal(file, context.cacheDir));
@@ -160,7 +162,7 @@ export async function resolveSources(component: Component, rendered: RenderedCom
   }
   for (const name of Object.keys(pins)) if (!wanted.has(name)) wanted.set(name, 'pinned file');
   for (const [name, tag] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (files.has(name)) continue;
+    if (files.has(name) || mismatched.has(name)) continue;
     const pin = pins[name];
     if (pin === undefined) {
       errors.push(
