@@ -11,7 +11,7 @@ import { didYouMean } from '../util/suggest.js';
 import type { Arch, Component, OverlaySpec } from './model.js';
 import type { MergedDocument } from './merge.js';
 import { isTable } from './config-file.js';
-import { expandGlob, globMatcher } from './glob.js';
+import { expandGlob, globMatcher, hasGlobMagic } from './glob.js';
 import type { ProjectPaths } from './project-paths.js';
 import { archList } from './settings.js';
 import { NAME_PATTERN, OVERLAY_METADATA_KEYS, type RawConfig, type RawOverlay } from './schema.js';
@@ -28,7 +28,10 @@ function specsFromGlobs(globs: RawConfig['component-globs'], paths: ProjectPaths
     const at = ['component-globs', index, 'path'];
     if (!isInside(paths.root, paths.inside(at, glob.path))) return [];
     const excluded = glob.exclude.map(globMatcher);
-    return expandGlob(paths.root, glob.path).filter((rel) => rel.endsWith('.spec') && !excluded.some((matches) => matches(rel)));
+    const specs = expandGlob(paths.root, glob.path);
+    // Like includes: a pattern may match nothing, a plain path must exist.
+    if (specs.length === 0 && !hasGlobMagic(glob.path)) paths.fail(at, `component-globs[${index}].path: file '${glob.path}' does not exist`);
+    return specs.filter((rel) => rel.endsWith('.spec') && !excluded.some((matches) => matches(rel)));
   });
   const found = new Map<string, FoundSpec>();
   matches.forEach((rels, globIndex) => {

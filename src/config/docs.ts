@@ -61,7 +61,8 @@ Editors with a TOML language server (taplo) validate as you type with
 
 A component is one source package: a spec file and the files beside it (sources,
 patches). Components are declared in bulk by \`[[component-globs]]\` (each matching
-\`.spec\` file is a component named after the file, without \`.spec\`) or one by one by
+\`.spec\` file is a component named after the file, without \`.spec\`; a pattern may
+match nothing, a path without wildcards must exist) or one by one by
 \`[components.NAME]\`. A stanza naming a component a glob found refines it (overlays,
 pinned hashes, arches, or a different spec). Two spec files giving the same name are
 an error naming both, and so are two components using the same spec file. Without
