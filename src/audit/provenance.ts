@@ -75,8 +75,6 @@ export interface RpmProvenanceInput {
   record: InputRecord;
   /** The RPMs this job produced (where they are now: the cache entry or the repository). */
   artifacts: ArtifactFile[];
-  /** The job's build log, recorded as a byproduct when it exists. */
-  log?: ArtifactFile;
 }
 
 export interface ImagePackage {
@@ -186,7 +184,6 @@ export async function rpmProvenance(input: RpmProvenanceInput): Promise<Statemen
     { name: `build-root:${bundle.buildRoot.type}`, digest: { sha256: bundle.buildRoot.id }, annotations: { role: 'build-root' } },
     ...bundle.buildRoot.archives.map((file) => ({ name: `build-root/${file.path}`, digest: { sha256: file.sha256 }, annotations: { role: 'build-root-archive' } })),
   ];
-  const log = input.log && (await exists(input.log.path)) ? [await describeFile(model.root, input.log, { role: 'log' })] : [];
   return statement(await subjectsOf(input.artifacts), {
     buildDefinition: {
       buildType: RPM_BUILD_TYPE,
@@ -217,7 +214,8 @@ export async function rpmProvenance(input: RpmProvenanceInput): Promise<Statemen
       },
       resolvedDependencies: resolved,
     },
-    runDetails: runDetails({ sourceDateEpoch: bundle.sourceDateEpoch, invocationId: bundle.key }, log),
+    // No byproducts: the build log carries timings, and the statement must be the same for every build of these inputs.
+    runDetails: runDetails({ sourceDateEpoch: bundle.sourceDateEpoch, invocationId: bundle.key }, []),
   });
 }
 
@@ -276,6 +274,17 @@ export async function writeProvenance(artifactPath: string, stmt: Statement): Pr
  */
 export async function writeProvenanceBeside(artifacts: ArtifactFile[], stmt: Statement): Promise<string[]> {
   return Promise.all(artifacts.map((artifact) => writeProvenance(artifact.path, stmt)));
+}
+
+/**
+ * Places an artifact's statement beside a published copy of it (an RPM copied
+ * from its cache entry into the repository). Returns whether there was one.
+ */
+export async function publishProvenance(artifactPath: string, publishedPath: string): Promise<boolean> {
+  const source = provenancePath(artifactPath);
+  if (!(await exists(source))) return false;
+  await writeFileAtomic(provenancePath(publishedPath), await readFile(source));
+  return true;
 }
 
 export interface ProvenanceCheck {
