@@ -284,16 +284,23 @@ export function packageFullName(model: SpecModel, pkg: PackageRef | null): strin
   return model.mainName === null ? null : `${model.mainName}-${word}`;
 }
 
+/** `package` naming the main package: absent, or its own name (`%post -n %{name}` style). */
+export function namesMainPackage(model: SpecModel, requested: string | undefined): boolean {
+  return requested === undefined || requested === '' || (model.mainName !== null && requested === model.mainName);
+}
+
 /**
  * Whether a section belongs to the package an overlay names. `package` may be
  * written as on the header (`devel`, or the `-n` name) or as the full name
- * (`foo-devel`); no package means the main package.
+ * (`foo-devel`); no package (or the main package's own name) means the main
+ * package, which a header may also name with `-n %{name}`.
  */
 export function sectionInPackage(model: SpecModel, section: Section, requested: string | undefined): boolean {
-  if (requested === undefined || requested === '') return section.pkg === null;
-  if (section.pkg === null) return false;
+  const full = section.pkg === null ? model.mainName : packageFullName(model, section.pkg);
+  const isMain = section.pkg === null || (full !== null && full === model.mainName);
+  if (namesMainPackage(model, requested)) return isMain;
+  if (section.pkg === null || isMain) return false;
   if (section.pkg.word === requested) return true;
-  const full = packageFullName(model, section.pkg);
   return full !== null && (full === requested || (model.mainName !== null && full === `${model.mainName}-${requested}`));
 }
 
@@ -314,7 +321,7 @@ export function subpackageNames(model: SpecModel, fullOnly = false): string[] {
  * the main preamble.
  */
 export function sectionsNamed(model: SpecModel, name: string, pkg: string | undefined): Section[] {
-  if (name === '%package' && (pkg === undefined || pkg === '')) return [model.sections[0]!];
+  if (name === '%package' && namesMainPackage(model, pkg)) return [model.sections[0]!];
   return model.sections.filter((s) => s.name === name && sectionInPackage(model, s, pkg));
 }
 
