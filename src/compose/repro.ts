@@ -88,12 +88,25 @@ async function explain(name: string, first: { outDir: string; manifest: ImageMan
   return null;
 }
 
+/**
+ * Artifacts in the order the pipeline makes them: the first difference found is
+ * then the cause (a different filesystem), not a consequence (a different cmdline).
+ */
+function pipelineOrder(manifest: ImageManifest, names: string[]): string[] {
+  const made = [manifest.filesystem.file, manifest.verity?.file, manifest.verity?.rootHashFile, manifest.signature?.file, manifest.disk?.file];
+  const rank = (name: string): number => {
+    const i = made.indexOf(name);
+    return i >= 0 ? i : name === 'manifest.json' ? made.length + 2 : name.startsWith('disk.') ? made.length : made.length + 1;
+  };
+  return [...names].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 export async function compareComposes(image: string, arch: Arch, compose: Composer, log: Logger): Promise<ReproReport> {
   const dirs: [string, string] = [await mkdtemp(join(tmpdir(), 'strata-repro-1-')), await mkdtemp(join(tmpdir(), 'strata-repro-2-'))];
   log.info(`composing ${image}/${arch} twice: ${dirs[0]}, ${dirs[1]}`);
   const first = await compose(dirs[0]);
   const second = await compose(dirs[1]);
-  const names = [...new Set([...Object.keys(first.manifest.artifacts), ...Object.keys(second.manifest.artifacts), 'manifest.json'])].sort();
+  const names = pipelineOrder(first.manifest, [...new Set([...Object.keys(first.manifest.artifacts), ...Object.keys(second.manifest.artifacts), 'manifest.json'])]);
   const differences: ReproDifference[] = [];
   const artifacts: Record<string, string> = {};
   const scratch = await mkdtemp(join(tmpdir(), 'strata-repro-diff-'));

@@ -170,3 +170,14 @@ test('without verity the disk has one partition mounted by PARTUUID', async () =
   assert.match(await readFile(join(outDir, 'cmdline'), 'utf8'), /^root=PARTUUID=[0-9a-f-]{36} rootfstype=erofs ro init=\/usr\/sbin\/fx-init\n$/);
   assert.ok((await verifyImage(model, 'fx', 'x86_64', { log })).ok);
 });
+
+test('repro names the first differing artifact and the file inside it', async () => {
+  const model = fixtureModel(await project());
+  const variants = [fixtureImage(), fixtureImage({ minimise: { docs: true, locales: ['C'], remove: ['etc/fx.conf'] } })];
+  let call = 0;
+  const report = await compareComposes('fx', 'x86_64', (outRoot) => composeImage({ ...model, images: { fx: variants[call++]! } }, 'fx', 'x86_64', { log, repo, outRoot }), log);
+  assert.equal(report.identical, false);
+  assert.equal(report.differences[0]!.artifact, 'root.erofs');
+  assert.equal(report.differences[0]!.inside, '/etc/fx.conf (only in the first)');
+  assert.ok(report.differences.some((d) => d.artifact === 'disk.raw'));
+});
