@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { defineCommand, type CommandContext } from './command.js';
 import { loadModel } from './project.js';
-import { DEFAULT_MAX_FILE_BYTES, exportCache, formatSize, gcCache, importCache, listCacheEntries, lockCacheForGc, parseSize } from '../build/cache-archive.js';
+import { DEFAULT_MAX_FILE_BYTES, exportCache, formatSize, gcCache, importCache, leaseCache, listCacheEntries, lockCacheForGc, parseSize, type CacheLease } from '../build/cache-archive.js';
 import { usageError } from '../util/errors.js';
 
 const ACTIONS = ['export', 'import', 'gc', 'list'] as const;
@@ -16,6 +16,16 @@ interface CacheArgs {
   maxFileSize?: string;
   missingOk: boolean;
   dryRun: boolean;
+}
+
+/** Export and import use the cache like a build does: a running gc finishes first, and none starts meanwhile. */
+async function withLease<T>(cacheDir: string, work: () => Promise<T>): Promise<T> {
+  const lease: CacheLease = await leaseCache(cacheDir);
+  try {
+    return await work();
+  } finally {
+    await lease.release();
+  }
 }
 
 async function cacheFolder(context: CommandContext, override: string | undefined): Promise<string> {
@@ -53,7 +63,7 @@ export default defineCommand<CacheArgs>({
     const cacheDir = await cacheFolder(context, args.cacheDir);
     switch (action) {
       case 'export': {
-        const result = await exportCache(cacheDir, resolve(context.cwd, args.archive!));
+        const result = await withLease(cacheDir, () => exportCache(cacheDir, resolve(context.cwd, args.archive!)));
         const skipped = result.skipped.length > 0 ? `; left out ${result.skipped.length} unpacked build roots (recreated on use)` : '';
         return {
           json: { cacheDir, ...result },
@@ -66,7 +76,7 @@ export default defineCommand<CacheArgs>({
           return { json: { cacheDir, archive, missing: true, installed: [], kept: [] }, text: `no cache archive at ${archive}; nothing imported` };
         }
         const maxFileBytes = args.maxFileSize === undefined ? undefined : parseSize(args.maxFileSize);
-        const result = await importCache(cacheDir, archive, { maxFileBytes });
+        const result = await withLease(cacheDir, () => importCache(cacheDir, archive, { maxFileBytes }));
         return {
           json: { cacheDir, ...result },
           text: `verified ${result.files} files (${formatSize(result.bytes)}); installed ${result.installed.length} entries, ${result.kept.length} already present`,
