@@ -9,8 +9,12 @@ import { didYouMean } from '../util/suggest.js';
 import { OVERLAY_TYPES, fieldsOf, overlayType } from './types/index.js';
 import type { OverlayType } from './types/type.js';
 
-/** Keys of an overlay table that are metadata, not fields of its type. */
-const METADATA_KEYS = new Set(['type', 'description', 'category', 'upstream-status']);
+/**
+ * Keys of an overlay table that are metadata, not fields of its type. azldev's
+ * `metadata` table (commits, bug links, upstreamability…) is accepted as is, so
+ * its overlay definitions load unchanged; it counts in the fingerprint.
+ */
+const METADATA_KEYS = new Set(['type', 'description', 'category', 'upstream-status', 'metadata']);
 
 const ALL_FIELDS = new Set(OVERLAY_TYPES.flatMap(fieldsOf));
 
@@ -65,6 +69,10 @@ export function parseOverlay(component: Component, overlay: OverlaySpec): { type
         hint: `overlay types: ${OVERLAY_TYPES.map((t) => t.name).join(', ')}`,
       }),
     ];
+  }
+  const metadata = overlay.fields.metadata;
+  if (metadata !== undefined && (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))) {
+    return [problem(component, overlay, "'metadata' must be a table (azldev's overlay metadata)", 'metadata')];
   }
   const raw = fieldsOfTable(overlay);
   const parsed = type.schema.safeParse(raw);

@@ -19,6 +19,7 @@ import fileSearchReplace from './file-search-replace/index.js';
 import fileAdd from './file-add/index.js';
 import fileRemove from './file-remove/index.js';
 import fileRename from './file-rename/index.js';
+import { z } from 'zod';
 import type { OverlayType } from './type.js';
 
 export const OVERLAY_TYPES: readonly OverlayType[] = [
@@ -33,7 +34,14 @@ export function overlayType(name: string): OverlayType | undefined {
   return byName.get(name);
 }
 
-/** Every field any type takes (for "this field belongs to other types" messages). */
+/** The fields a type takes, in the order its schema lists them. */
 export function fieldsOf(type: OverlayType): string[] {
   return Object.keys(type.schema.shape);
+}
+
+/** JSON Schema of each type's own fields (input side), for `strata schema` and editors. */
+export function overlayTypeSchemas(): Record<string, unknown> {
+  return Object.fromEntries(
+    OVERLAY_TYPES.map((type) => [type.name, { description: type.summary, ...(z.toJSONSchema(type.schema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>) }]),
+  );
 }
