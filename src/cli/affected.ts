@@ -1,9 +1,9 @@
-import { defineCommand, archOption } from './command.js';
+import { defineCommand } from './command.js';
 import { loadModel } from './project.js';
 import { analyse } from '../audit/analysis.js';
 import { classifyChanges, expandAffected, type AffectedReport } from '../audit/affected.js';
 import { changesSince } from '../audit/git.js';
-import type { Arch } from '../config/model.js';
+import { ARCHES, type Arch } from '../config/model.js';
 
 interface AffectedArgs {
   since: string;
@@ -44,13 +44,13 @@ export default defineCommand<AffectedArgs>({
     ['strata affected --since v1.0 --arch aarch64', 'only the aarch64 side'],
   ],
   builder: (yargs) =>
-    archOption(
-      yargs.option('since', {
+    yargs
+      .option('since', {
         type: 'string',
         default: 'HEAD',
         describe: 'compare with the point where the current branch left this ref (includes uncommitted and untracked files)',
-      }),
-    ) as never,
+      })
+      .option('arch', { type: 'string', choices: ARCHES, describe: 'only this architecture (default: every arch of the distro)' }) as never,
   run: async (args, context) => {
     const model = await loadModel(context);
     const changes = await changesSince(model.root, args.since);
