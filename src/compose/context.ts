@@ -107,9 +107,15 @@ export interface ComposeContext {
   readonly workDir: string;
   /** The tree being composed. */
   readonly stageRoot: string;
-  /** The temporary output folder, swapped in for out/images/IMAGE/ARCH at the end. */
+  /**
+   * The temporary output folder, swapped in for out/images/IMAGE/ARCH once every
+   * step is done. Steps write plain files here: the folder swap is what makes the
+   * output atomic, so a temp-and-rename per file would add nothing.
+   */
   readonly outDir: string;
   readonly installed: InstalledPackage[];
+  /** Package name → the paths its header lists (for the size report; not in the manifest). */
+  readonly packageFiles: ReadonlyMap<string, readonly string[]>;
   readonly minimise?: MinimiseReport;
   readonly filesystem?: FilesystemInfo;
   readonly verity?: VerityInfo;

@@ -86,13 +86,16 @@ export async function composeImage(model: DistroModel, imageName: string, arch: 
         stageRoot: join(workDir, 'root'),
         outDir,
         installed: [],
+        packageFiles: new Map(),
         conversions: [],
       };
       for (const step of STEPS) {
         if (options.signal?.aborted) throw interrupted();
         if (!step.applies(context)) continue;
         options.log.progress(`${imageName}/${arch}: ${step.name}`);
+        const started = performance.now();
         context = await step.run(context);
+        options.log.verbose(`  ${step.name}: ${((performance.now() - started) / 1000).toFixed(2)} s`);
       }
       options.log.progressDone();
       result = context;

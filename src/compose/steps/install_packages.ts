@@ -129,15 +129,14 @@ async function resolveAndDownload(context: ComposeContext, downloadDir: string):
   throw new StrataError(`image ${context.image.name} (${context.arch}): dnf could not resolve the package set`, { ...where, kind: 'build', details: tail(result.all, 20) });
 }
 
-async function queryRpm(args: string[], format: string, context: ComposeContext): Promise<string[][]> {
-  const result = await run('rpm', [...args, '--qf', `${format}\n`], { env: toolEnv(context), signal: context.signal });
-  return result.stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split('\t'));
+async function queryRpm(args: string[], format: string, context: ComposeContext): Promise<string[]> {
+  const result = await run('rpm', [...args, '--qf', format], { env: toolEnv(context), signal: context.signal });
+  return result.stdout.split('\n').filter((l) => l !== '');
 }
 
-const FIELDS = '%{NAME}\t%{EPOCHNUM}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\t%{SIZE}\t%{LICENSE}\t%{VENDOR}\t%{SUMMARY}';
+/** One query gives each package's fields (a line starting with the marker) followed by its file paths. */
+const HEADER = '\u0001';
+const FIELDS = `${HEADER}%{NAME}\t%{EPOCHNUM}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\t%{SIZE}\t%{LICENSE}\t%{VENDOR}\t%{SUMMARY}\n[%{FILENAMES}\n]`;
 
 function nevraOf(name: string, epoch: string, version: string, release: string, arch: string): string {
   return `${name}-${epoch === '(none)' ? '' : `${epoch}:`}${version}-${release}.${arch}`;
@@ -157,9 +156,9 @@ export const installPackages: ComposeStep = {
 
     const byNevra = new Map<string, { file: string; sha256: string }>();
     // rpm -qp answers in argument order: row i describes files[i].
-    const rows = await queryRpm(['-qp', ...files.map((f) => join(downloadDir, f))], '%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}', context);
+    const rows = await queryRpm(['-qp', ...files.map((f) => join(downloadDir, f))], '%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n', context);
     for (const [i, row] of rows.entries()) {
-      const [name, epoch, version, release, arch] = row as [string, string, string, string, string];
+      const [name, epoch, version, release, arch] = row.split('\t') as [string, string, string, string, string];
       const file = files[i]!;
       byNevra.set(nevraOf(name, epoch, version, release, arch), { file, sha256: await sha256File(join(downloadDir, file)) });
     }
@@ -180,11 +179,19 @@ export const installPackages: ComposeStep = {
     await run('rpm', args, { env: toolEnv(context), signal: context.signal });
 
     const installed: InstalledPackage[] = [];
-    for (const row of await queryRpm(['--root', context.stageRoot, '--dbpath', RPMDB_PATH, '-qa'], FIELDS, context)) {
-      const [name, epochNum, epoch, version, release, arch, sourceRpm, size, license, vendor, summary] = row as string[] as [string, string, string, string, string, string, string, string, string, string, string];
+    const packageFiles = new Map<string, string[]>();
+    let current: string[] = [];
+    for (const line of await queryRpm(['--root', context.stageRoot, '--dbpath', RPMDB_PATH, '-qa'], FIELDS, context)) {
+      if (!line.startsWith(HEADER)) {
+        current.push(line);
+        continue;
+      }
+      const [name, epochNum, epoch, version, release, arch, sourceRpm, size, license, vendor, summary] = line.slice(1).split('\t') as [string, string, string, string, string, string, string, string, string, string, string];
       const nevra = nevraOf(name, epoch, version, release, arch);
       const rpm = byNevra.get(nevra);
       if (!rpm) throw new StrataError(`installed package ${nevra} is not among the downloaded RPMs`, { kind: 'build' });
+      current = packageFiles.get(name) ?? [];
+      packageFiles.set(name, current);
       installed.push({
         name,
         epoch: epoch === '(none)' ? null : Number(epochNum),
@@ -204,6 +211,6 @@ export const installPackages: ComposeStep = {
       });
     }
     installed.sort((a, b) => (a.nevra < b.nevra ? -1 : a.nevra > b.nevra ? 1 : 0));
-    return { ...context, installed };
+    return { ...context, installed, packageFiles };
   },
 };

@@ -4,11 +4,10 @@
  * hash is a function of the image content alone (a random salt, as most tools
  * use, would make every build's root hash different).
  */
-import { chmod, lstat } from 'node:fs/promises';
+import { chmod, lstat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StrataError } from '../../util/errors.js';
 import { sha256Hex, uuidFromHex } from '../../util/hash.js';
-import { writeFileAtomic } from '../../util/atomic.js';
 import { run } from '../../util/process.js';
 import { toolEnv, type ComposeStep } from '../context.js';
 import { BLOCK_SIZE } from './make_filesystem.js';
@@ -39,7 +38,7 @@ export const makeVerity: ComposeStep = {
     if (!rootHash) throw new StrataError('veritysetup format printed no root hash', { kind: 'build', details: result.stdout.split('\n') });
     // veritysetup creates the tree 0600; artifacts are all plainly readable.
     await chmod(join(context.outDir, file), 0o644);
-    await writeFileAtomic(join(context.outDir, rootHashFile), `${rootHash}\n`);
+    await writeFile(join(context.outDir, rootHashFile), `${rootHash}\n`);
     context.log.info(`  verity root hash ${rootHash}`);
     return {
       ...context,

@@ -10,8 +10,7 @@ import { lstat, readdir, rm, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { walkTree } from '../../util/paths.js';
 import { isDirectory, pathExists } from '../fs.js';
-import { run } from '../../util/process.js';
-import { toolEnv, type ComposeContext, type ComposeStep, type MinimiseReport } from '../context.js';
+import { type ComposeContext, type ComposeStep, type MinimiseReport } from '../context.js';
 import { RPMDB_PATH } from './install_packages.js';
 
 /** Whole folders removed when `docs` is on. */
@@ -83,6 +82,7 @@ export const minimiseTree: ComposeStep = {
     for (const dir of CACHE_DIRS) await removeContents('caches', dir);
     for (const dir of LOG_DIRS) await removeContents('logs', dir);
     for (const dir of TEMP_DIRS) await removeContents('temporary files', dir);
+    for (const name of RPMDB_RUNTIME) await remove('rpm runtime files', `${RPMDB_PATH.slice(1)}/${name}`);
     if (rules.remove.length > 0) {
       const patterns = rules.remove.map(globToRegExp);
       for (const entry of await walkTree(root)) {
@@ -100,10 +100,7 @@ export const minimiseTree: ComposeStep = {
     for (const [category, { entries, bytes }] of Object.entries(removed)) {
       context.log.verbose(`  removed ${category}: ${entries} entries, ${bytes} bytes`);
     }
-    // Last: querying the database for the size report opens it, which recreates sqlite's runtime files.
-    const installed = await withImageBytes(context);
-    for (const name of RPMDB_RUNTIME) await remove('rpm runtime files', `${RPMDB_PATH.slice(1)}/${name}`);
-    return { ...context, minimise: { removed }, installed };
+    return { ...context, minimise: { removed }, installed: await withImageBytes(context) };
   },
 };
 
@@ -111,16 +108,5 @@ export const minimiseTree: ComposeStep = {
 async function withImageBytes(context: ComposeContext): Promise<ComposeContext['installed']> {
   const sizes = new Map<string, number>();
   for (const entry of await walkTree(context.stageRoot)) if (entry.type === 'file') sizes.set(`/${entry.path}`, entry.size);
-  const result = await run('rpm', ['--root', context.stageRoot, '--dbpath', RPMDB_PATH, '-qa', '--qf', '[%{=NAME}\t%{FILENAMES}\n]'], {
-    env: toolEnv(context),
-    signal: context.signal,
-  });
-  const bytes = new Map<string, number>();
-  for (const line of result.stdout.split('\n')) {
-    const tab = line.indexOf('\t');
-    if (tab < 0) continue;
-    const name = line.slice(0, tab);
-    bytes.set(name, (bytes.get(name) ?? 0) + (sizes.get(line.slice(tab + 1)) ?? 0));
-  }
-  return context.installed.map((p) => ({ ...p, imageBytes: bytes.get(p.name) ?? 0 }));
+  return context.installed.map((p) => ({ ...p, imageBytes: (context.packageFiles.get(p.name) ?? []).reduce((sum, path) => sum + (sizes.get(path) ?? 0), 0) }));
 }

@@ -6,9 +6,8 @@
  * Signed attributes are left out (-noattr): they would carry the signing time.
  * With an RSA key the signature is then deterministic; ECDSA signatures are not.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../util/atomic.js';
 import { StrataError } from '../../util/errors.js';
 import { sha256Hex } from '../../util/hash.js';
 import { run } from '../../util/process.js';
@@ -32,7 +31,7 @@ export const signVerity: ComposeStep = {
     });
     const certificateFingerprint = sha256Hex(await readFile(derFile));
     const payload = join(context.workDir, 'roothash.txt');
-    await writeFileAtomic(payload, verity.rootHash);
+    await writeFile(payload, verity.rootHash);
     const signature = join(context.workDir, 'roothash.p7s');
     await run('openssl', ['smime', '-sign', '-in', payload, '-inkey', key, '-signer', certificate, '-noattr', '-binary', '-nocerts', '-outform', 'DER', '-out', signature], {
       env: toolEnv(context),
@@ -40,7 +39,7 @@ export const signVerity: ComposeStep = {
     });
     const file = `${context.image.layout}.verity-sig`;
     const json = { rootHash: verity.rootHash, certificateFingerprint, signature: (await readFile(signature)).toString('base64') };
-    await writeFileAtomic(join(context.outDir, file), `${JSON.stringify(json)}\n`);
+    await writeFile(join(context.outDir, file), `${JSON.stringify(json)}\n`);
     context.log.info(`  signed the root hash with certificate ${certificateFingerprint.slice(0, 16)}…`);
     return { ...context, signature: { file, certificateFingerprint } };
   },

@@ -4,8 +4,8 @@
  * generator), which strata's boot-test initramfs reads as well:
  * roothash=/usrhash= plus the data and hash partitions by PARTUUID.
  */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../util/atomic.js';
 import type { ComposeContext, ComposeStep } from '../context.js';
 
 export function kernelArguments(context: ComposeContext): string[] {
@@ -38,7 +38,7 @@ export const writeCmdline: ComposeStep = {
   applies: (context) => context.disk !== undefined,
   async run(context) {
     const cmdline = kernelArguments(context).join(' ');
-    await writeFileAtomic(join(context.outDir, 'cmdline'), `${cmdline}\n`);
+    await writeFile(join(context.outDir, 'cmdline'), `${cmdline}\n`);
     return { ...context, cmdline };
   },
 };

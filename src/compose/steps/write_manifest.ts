@@ -3,9 +3,8 @@
  * lists the SHA-256 of every other artifact in the folder. `strata verify`
  * checks an image against it.
  */
-import { readdir, lstat } from 'node:fs/promises';
+import { lstat, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../util/atomic.js';
 import { sha256File } from '../../util/hash.js';
 import { STRATA_VERSION } from '../../version.js';
 import type { ComposeContext, ComposeStep } from '../context.js';
@@ -52,7 +51,7 @@ export const writeManifest: ComposeStep = {
   applies: () => true,
   async run(context) {
     const manifest = manifestOf(context, await artifactHashes(context.outDir));
-    await writeFileAtomic(join(context.outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFile(join(context.outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     return context;
   },
 };

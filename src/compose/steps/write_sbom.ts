@@ -2,8 +2,8 @@
  * write_sbom: the SPDX 2.3 SBOM of the image, checked against the schema's
  * structure before it is written so strata never ships an invalid one.
  */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../util/atomic.js';
 import { StrataError } from '../../util/errors.js';
 import { sha256File } from '../../util/hash.js';
 import { STRATA_VERSION } from '../../version.js';
@@ -30,7 +30,7 @@ export const writeSbom: ComposeStep = {
     });
     const problems = validateSpdx(doc);
     if (problems.length > 0) throw new StrataError('the generated SBOM is not valid SPDX 2.3 (a bug in strata)', { kind: 'build', details: problems });
-    await writeFileAtomic(join(context.outDir, SBOM_FILE), `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFile(join(context.outDir, SBOM_FILE), `${JSON.stringify(doc, null, 2)}\n`);
     return { ...context, sbom: SBOM_FILE };
   },
 };
