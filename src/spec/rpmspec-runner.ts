@@ -48,11 +48,11 @@ export interface SpecQuery {
 
 export type SpecOutcome = { ok: true; query: SpecQuery } | { ok: false; component: string; message: string };
 
-const SOURCE_QF =
+export const SOURCE_QF =
   '@@SRPM\\t%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\n' +
   '[@X\\t%{EXCLUSIVEARCH}\\n][@Y\\t%{EXCLUDEARCH}\\n]' +
   '[@B\\t%{REQUIRENAME}\\t%{REQUIREFLAGS:depflags}\\t%{REQUIREVERSION}\\n]';
-const BINARY_QF =
+export const BINARY_QF =
   '@@PKG\\t%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n' +
   '[@P\\t%{PROVIDENAME}\\t%{PROVIDEFLAGS:depflags}\\t%{PROVIDEVERSION}\\n]' +
   '[@R\\t%{REQUIRENAME}\\t%{REQUIREFLAGS:depflags}\\t%{REQUIREVERSION}\\n]';
