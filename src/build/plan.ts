@@ -123,7 +123,8 @@ export function planJobs(input: JobPlanInput): { jobs: PlannedJob[]; skipped: Sk
 
   const ensure = (component: string, arch: Arch): PlannedJob | null => {
     const fact = factsOf(arch).find((f) => f.component === component);
-    if (!fact) return null;
+    // A provider that cannot be built for this arch makes no job: rpmbuild then names what is missing.
+    if (!fact || !fact.buildable) return null;
     const noarch = fact.noarch;
     const buildArch = noarch ? input.noarchArch : arch;
     const id = jobId(component, buildArch, noarch);

@@ -83,70 +83,81 @@ async function safeTarget(root: string, rel: string, archive: string, entry: str
  * what earlier layers put there.
  */
 export async function unpackArchives(archives: string[], root: string, limits: ImportLimits = DEFAULT_IMPORT_LIMITS): Promise<void> {
-  let total = 0;
-  let entries = 0;
+  const counters = { total: 0, entries: 0 };
   for (const archive of archives) {
     const extract = tar.extract();
     const source = await openDecompressed(archive);
     const done = pipeline(source, extract);
-    for await (const entry of extract) {
-      const header = entry.header;
-      const name = header.name.replace(/^\/+/, '');
-      if (++entries > limits.maxEntries) throw reject(archive, name, `is past the limit of ${limits.maxEntries} entries`);
-      if (header.size > limits.maxEntryBytes) throw reject(archive, name, `is ${header.size} bytes (limit ${limits.maxEntryBytes})`);
-      total += header.size;
-      if (total > limits.maxTotalBytes) throw reject(archive, name, `takes the root past ${limits.maxTotalBytes} bytes`);
-      if (name.split('/').includes('..')) throw reject(archive, name, 'contains ..');
-      const base = posix.basename(name);
-      if (base.startsWith('.wh.')) {
-        const target = await safeTarget(root, posix.dirname(name), archive, name);
-        if (base === '.wh..wh..opq') {
-          await rm(target, { recursive: true, force: true });
-          await mkdir(target, { recursive: true });
-        } else {
-          await rm(join(target, base.slice(4)), { recursive: true, force: true });
-        }
-        entry.resume();
-        continue;
-      }
-      const target = await safeTarget(root, name, archive, name);
-      switch (header.type) {
-        case 'directory':
-          await mkdir(target, { recursive: true });
-          await chmod(target, header.mode & 0o7777);
-          entry.resume();
-          break;
-        case 'file':
-        case 'contiguous-file': {
-          await mkdir(dirname(target), { recursive: true });
-          await rm(target, { force: true, recursive: true });
-          await pipeline(entry, createWriteStream(target, { mode: header.mode & 0o7777 }));
-          await chmod(target, header.mode & 0o7777);
-          await utimes(target, header.mtime, header.mtime);
-          break;
-        }
-        case 'symlink':
-          await mkdir(dirname(target), { recursive: true });
-          await rm(target, { force: true, recursive: true });
-          await symlink(header.linkname, target);
-          entry.resume();
-          break;
-        case 'link': {
-          const source = await safeTarget(root, header.linkname.replace(/^\/+/, ''), archive, name);
-          if ((await lstat(source).catch(() => null))?.isFile() !== true) throw reject(archive, name, `is a hard link to a missing file ${header.linkname}`);
-          await mkdir(dirname(target), { recursive: true });
-          await rm(target, { force: true, recursive: true });
-          await link(source, target);
-          entry.resume();
-          break;
-        }
-        default:
-          throw reject(archive, name, `is a ${header.type}`);
-      }
+    try {
+      await unpackEntries(extract, archive, root, limits, counters);
+    } catch (error) {
+      // Stop reading; the pipeline's own "premature close" is a consequence, not news.
+      source.destroy();
+      extract.destroy();
+      await done.catch(() => undefined);
+      throw error;
     }
     await done;
   }
   await checkSymlinksStayInside(root);
+}
+
+async function unpackEntries(extract: tar.Extract, archive: string, root: string, limits: ImportLimits, counters: { total: number; entries: number }): Promise<void> {
+  for await (const entry of extract) {
+    const header = entry.header;
+    const name = header.name.replace(/^\/+/, '');
+    if (++counters.entries > limits.maxEntries) throw reject(archive, name, `is past the limit of ${limits.maxEntries} entries`);
+    if (header.size > limits.maxEntryBytes) throw reject(archive, name, `is ${header.size} bytes (limit ${limits.maxEntryBytes})`);
+    counters.total += header.size;
+    if (counters.total > limits.maxTotalBytes) throw reject(archive, name, `takes the root past ${limits.maxTotalBytes} bytes`);
+    if (name.split('/').includes('..')) throw reject(archive, name, 'contains ..');
+    const base = posix.basename(name);
+    if (base.startsWith('.wh.')) {
+      const target = await safeTarget(root, posix.dirname(name), archive, name);
+      if (base === '.wh..wh..opq') {
+        await rm(target, { recursive: true, force: true });
+        await mkdir(target, { recursive: true });
+      } else {
+        await rm(join(target, base.slice(4)), { recursive: true, force: true });
+      }
+      entry.resume();
+      continue;
+    }
+    const target = await safeTarget(root, name, archive, name);
+    switch (header.type) {
+      case 'directory':
+        await mkdir(target, { recursive: true });
+        await chmod(target, header.mode & 0o7777);
+        entry.resume();
+        break;
+      case 'file':
+      case 'contiguous-file': {
+        await mkdir(dirname(target), { recursive: true });
+        await rm(target, { force: true, recursive: true });
+        await pipeline(entry, createWriteStream(target, { mode: header.mode & 0o7777 }));
+        await chmod(target, header.mode & 0o7777);
+        await utimes(target, header.mtime, header.mtime);
+        break;
+      }
+      case 'symlink':
+        await mkdir(dirname(target), { recursive: true });
+        await rm(target, { force: true, recursive: true });
+        await symlink(header.linkname, target);
+        entry.resume();
+        break;
+      case 'link': {
+        const source = await safeTarget(root, header.linkname.replace(/^\/+/, ''), archive, name);
+        if ((await lstat(source).catch(() => null))?.isFile() !== true) throw reject(archive, name, `is a hard link to a missing file ${header.linkname}`);
+        await mkdir(dirname(target), { recursive: true });
+        await rm(target, { force: true, recursive: true });
+        await link(source, target);
+        entry.resume();
+        break;
+      }
+      default:
+        throw reject(archive, name, `is a ${header.type}`);
+    }
+  }
 }
 
 /**
