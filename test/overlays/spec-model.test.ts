@@ -55,6 +55,8 @@ test('section headers name their package through -n, a plain word, or not at all
   assert.deepEqual(headerPackage('%triggerin -n other -- glibc'), { word: 'other', fullName: true });
   assert.deepEqual(headerPackage('%triggerun -- glibc'), null);
   assert.equal(headerPackage('%files'), null);
+  assert.equal(headerPackage('%description %_description'), null, 'a macro argument is not a package');
+  assert.deepEqual(headerPackage('%description -n python3-%{srcname} %_description'), { word: 'python3-%{srcname}', fullName: true });
   const model = parseSpec(SPEC);
   const files = sectionsNamed(model, '%files', 'python3-bar');
   assert.equal(files.length, 1);

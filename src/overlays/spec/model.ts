@@ -179,7 +179,11 @@ export function sectionKeyword(line: string): string | null {
   return macro && SECTION_MACROS.has(`%${macro[1]}`) ? `%${macro[1]}` : null;
 }
 
-/** The subpackage a section header names: `-n NAME` or the first plain word. */
+/**
+ * The subpackage a section header names: `-n NAME` or the first plain word. A
+ * word that is a macro (`%description %_description`, Fedora's shared text) is
+ * an argument, not a package: a suffix is never written as a macro in practice.
+ */
 export function headerPackage(header: string): PackageRef | null {
   const words = header.trim().split(/\s+/).slice(1);
   let positional: string | null = null;
@@ -195,7 +199,7 @@ export function headerPackage(header: string): PackageRef | null {
       k++;
       continue;
     }
-    if (word.startsWith('-')) continue;
+    if (word.startsWith('-') || word.startsWith('%')) continue;
     positional ??= word;
   }
   return positional === null ? null : { word: positional, fullName: false };
