@@ -8,6 +8,7 @@ import { evaluateSpecs, evaluationErrors, type EvaluateResult } from '../spec/ev
 import { hostArch } from '../spec/macro-context.js';
 import { buildGraph } from '../graph/build-graph.js';
 import { neighbourhood, toDot, toMermaid, type Direction } from '../graph/export.js';
+import { cycleBreakSnippet } from '../graph/diagnostics.js';
 import { StrataError, renderError, usageError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
 
@@ -76,10 +77,11 @@ export function problemLines(graph: BuildGraph): string[] {
   for (const cycle of graph.cycleDetails ?? []) {
     lines.push(`cycle: ${cycle.text}`);
   }
-  if ((graph.cycleDetails ?? []).length > 0) {
-    lines.push(
-      '  break a cycle in toolkit.config.toml: [[graph.cycle-breaks]] component = "A", requirement = "x", from = "build-root" (or "bootstrap")',
-    );
+  const first = graph.cycleDetails?.[0];
+  if (first) {
+    const last = first.steps[first.steps.length - 1]!;
+    lines.push('  builds refuse to start until each cycle is broken in toolkit.config.toml, for example:');
+    for (const line of cycleBreakSnippet(last.from, last.via)) lines.push(`    ${line}`);
   }
   for (const u of graph.unresolved) {
     lines.push(`unresolved: ${u.component} needs ${u.requirement}${u.candidates.length > 0 ? `; nearest: ${u.candidates.join(', ')}` : ''}`);
@@ -139,7 +141,8 @@ export default defineCommand<GraphArgs>({
     if (names.length > 0) {
       checkComponents(graph, names);
       const direction: Direction = args.rdeps ? 'rdeps' : 'deps';
-      graph = neighbourhood(graph, names, direction, args.deps || args.rdeps ? (args.depth ?? Infinity) : 0);
+      // Without --deps/--rdeps: the named components and what they need directly.
+      graph = neighbourhood(graph, names, direction, args.deps || args.rdeps ? (args.depth ?? Infinity) : 1);
     }
     const json = graphJson(loaded, graph);
     const exitCode = loaded.evaluation.failures.length > 0 ? 1 : 0;

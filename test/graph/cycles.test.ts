@@ -39,3 +39,26 @@ test('a long chain does not overflow the stack', () => {
   assert.equal(sccs.length, 1);
   assert.equal(sccs[0]!.length, n);
 });
+
+test('a graph with cycles refuses to build, naming each path and the config that breaks it', async () => {
+  const { assertAcyclic } = await import('../../src/graph/diagnostics.js');
+  const list = edges('a>b b>a');
+  const graph = { arch: 'x86_64' as const, components: [], edges: list, cycles: [['a', 'b']], unresolved: [], stats: {}, cycleDetails: cyclesOf(['a', 'b'], list) };
+  assert.throws(
+    () => assertAcyclic(graph),
+    (error: Error & { errors: Array<{ message: string; details: string[]; hint?: string }> }) => {
+      assert.equal(error.errors[0]!.message, 'build dependency cycle (x86_64): a → b → a');
+      assert.deepEqual(error.errors[0]!.details, [
+        'a needs b-devel, provided by b',
+        'b needs a-devel, provided by a',
+        'break it in toolkit.config.toml, for example:',
+        '  [[graph.cycle-breaks]]',
+        '  component = "b"',
+        '  requirement = "a-devel"',
+        '  from = "bootstrap"',
+      ]);
+      return true;
+    },
+  );
+  assert.doesNotThrow(() => assertAcyclic({ ...graph, cycles: [], cycleDetails: [] }));
+});
