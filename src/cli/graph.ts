@@ -91,11 +91,9 @@ export function problemLines(graph: BuildGraph): string[] {
 
 function textView(loaded: LoadedGraph, graph: BuildGraph): string {
   const lines: string[] = [];
-  for (const c of graph.components) {
-    const needs = graph.edges.filter((e) => e.from === c.name);
-    lines.push(`${c.name} ${c.evr}${c.noarch ? ' (noarch)' : ''}`);
-    for (const e of needs) lines.push(`  → ${e.to}  via ${e.via}`);
-  }
+  const needs = new Map<string, string[]>();
+  for (const e of graph.edges) needs.set(e.from, [...(needs.get(e.from) ?? []), `  → ${e.to}  via ${e.via}`]);
+  for (const c of graph.components) lines.push(`${c.name} ${c.evr}${c.noarch ? ' (noarch)' : ''}`, ...(needs.get(c.name) ?? []));
   lines.push(...problemLines(graph));
   const s = loaded.stats;
   lines.push(
