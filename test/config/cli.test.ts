@@ -17,7 +17,7 @@ test('strata config on a broken project: exit 1, FILE:LINE:COL lines on stderr, 
   const dir = join(FIXTURES, 'bad/unknown-key-nested');
   const expected = readFileSync(join(dir, 'expected.txt'), 'utf8').trimEnd().split('\n');
   const { status, stdout, stderr } = strata(['-C', dir, 'config'], dir);
-  assert.equal(status, 1);
+  assert.equal(status, 1, stderr);
   assert.equal(stdout, '');
   const lines = stderr.split('\n').filter((line) => line.startsWith('error: '));
   assert.deepEqual(lines, expected.map((line) => `error: ${line}`));
@@ -25,8 +25,8 @@ test('strata config on a broken project: exit 1, FILE:LINE:COL lines on stderr, 
 
 test('with --json, the errors are one JSON document on stdout, each with its file, line and column', () => {
   const dir = join(FIXTURES, 'bad/wrong-type');
-  const { status, stdout } = strata(['--config', join(dir, 'toolkit.config.toml'), 'config', '--json'], dir);
-  assert.equal(status, 1);
+  const { status, stdout, stderr } = strata(['--config', join(dir, 'toolkit.config.toml'), 'config', '--json'], dir);
+  assert.equal(status, 1, stderr);
   const report = JSON.parse(stdout);
   assert.equal(report.ok, false);
   assert.deepEqual(
@@ -37,13 +37,13 @@ test('with --json, the errors are one JSON document on stdout, each with its fil
 
 test('file names are relative to the current folder', () => {
   const { status, stderr } = strata(['-C', 'bad/duplicate-component', 'config'], FIXTURES);
-  assert.equal(status, 1);
+  assert.equal(status, 1, stderr);
   assert.match(stderr, /^error: bad\/duplicate-component\/components\/b\.toml:2:1: component 'hello' is defined twice: here and at bad\/duplicate-component\/components\/a\.toml:2:1$/m);
 });
 
 test('strata config --json prints the merged model, where each component comes from and its fingerprint', () => {
-  const { status, stdout } = strata(['config', '--json'], join(FIXTURES, 'cli'));
-  assert.equal(status, 0);
+  const { status, stdout, stderr } = strata(['config', '--json'], join(FIXTURES, 'cli'));
+  assert.equal(status, 0, stderr);
   const model = JSON.parse(stdout);
   assert.equal(model.distro.name, 'cli-fixture');
   assert.deepEqual(Object.keys(model.components), ['hello', 'world']);
@@ -56,8 +56,8 @@ test('strata config --json prints the merged model, where each component comes f
 });
 
 test('strata config prints a readable summary', () => {
-  const { status, stdout } = strata(['config'], join(FIXTURES, 'cli'));
-  assert.equal(status, 0);
+  const { status, stdout, stderr } = strata(['config'], join(FIXTURES, 'cli'));
+  assert.equal(status, 0, stderr);
   assert.match(stdout, /^distro +cli-fixture 1 \(dist \.cf1\)$/m);
   assert.match(stdout, /^components \(2\)$/m);
   assert.match(stdout, /^ +hello +specs\/hello\/hello\.spec +1 +all +glob toolkit\.config\.toml:10:8, refined at toolkit\.config\.toml:12:14 +[0-9a-f]{16}$/m);
@@ -66,8 +66,8 @@ test('strata config prints a readable summary', () => {
 });
 
 test('strata schema prints the JSON Schema', () => {
-  const { status, stdout } = strata(['schema'], FIXTURES);
-  assert.equal(status, 0);
+  const { status, stdout, stderr } = strata(['schema'], FIXTURES);
+  assert.equal(status, 0, stderr);
   const schema = JSON.parse(stdout);
   assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
   assert.ok(schema.properties.distro);
