@@ -38,7 +38,7 @@ function summary(model: DistroModel, fingerprints: Map<string, string>): string 
   const buildRoot = build.buildRoot.type === 'host' ? 'host' : `${build.buildRoot.type} ${rel(build.buildRoot.path)}`;
   const lines = [
     `project      ${model.root}`,
-    `files        ${model.files.map(rel).join(', ')}`,
+    `files        ${model.files.length <= 8 ? model.files.map(rel).join(', ') : `${rel(model.configFile)} and ${model.files.length - 1} included files (--json lists them)`}`,
     `distro       ${distro.name} ${distro.version}${distro.distTag ? ` (dist ${distro.distTag})` : ''}${distro.vendor ? `, vendor "${distro.vendor}"` : ''}`,
     `arches       ${distro.arches.join(' ')}`,
     `epoch        SOURCE_DATE_EPOCH=${distro.sourceDateEpoch}`,
