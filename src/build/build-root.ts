@@ -22,28 +22,29 @@ export interface ResolvedBuildRoot {
   blobs: Map<string, string>;
 }
 
-let hostPackages: Promise<string> | undefined;
+const DPKG_STATUS = '/var/lib/dpkg/status';
 
 /**
- * The host's installed package set (name, version, arch per line, sorted):
- * any toolchain upgrade changes it, and so every cache key.
+ * Identity of the host's installed package set (name, version, arch per
+ * line, sorted): any toolchain upgrade changes it, and so every cache key.
+ * Hosts with the same packages get the same identity (farm workers rely on
+ * it). The list is recomputed only when the package database changes.
  */
-export function hostPackageSet(): Promise<string> {
-  hostPackages ??= (async () => {
-    if (existsSync('/var/lib/dpkg/status')) {
-      const out = await run('dpkg-query', ['-W', '-f', '${Package} ${Version} ${Architecture}\\n']);
-      return out.stdout.split('\n').filter(Boolean).sort().join('\n');
-    }
-    const out = await run('rpm', ['-qa', '--qf', '%{NAME} %{EVR} %{ARCH}\\n']);
-    return out.stdout.split('\n').filter(Boolean).sort().join('\n');
-  })();
-  return hostPackages;
+export async function hostRootId(digests: DigestCache): Promise<string> {
+  const list = async (command: string, args: string[]): Promise<string> => {
+    const out = await run(command, args);
+    return sha256Hex(`host\n${out.stdout.split('\n').filter(Boolean).sort().join('\n')}`);
+  };
+  if (existsSync(DPKG_STATUS)) {
+    return digests.derived('host-root-id', DPKG_STATUS, () => list('dpkg-query', ['-W', '-f', '${Package} ${Version} ${Architecture}\\n']));
+  }
+  return list('rpm', ['-qa', '--qf', '%{NAME} %{EVR} %{ARCH}\\n']);
 }
 
 export async function resolveBuildRoot(spec: BuildRootSpec, digests: DigestCache): Promise<ResolvedBuildRoot> {
   const provides = [...new Set(spec.provides)].sort();
   if (spec.type === 'host') {
-    const id = sha256Hex(`host\n${await hostPackageSet()}`);
+    const id = await hostRootId(digests);
     return { identity: { type: 'host', id, provides, archives: [] }, blobs: new Map() };
   }
   const paths = spec.type === 'tarball' ? [spec.path] : await ociLayers(spec.path);

@@ -19,14 +19,16 @@ interface Entry {
 
 export class DigestCache {
   private entries = new Map<string, Entry>();
+  private values = new Map<string, { inputSha: string; value: string }>();
   private dirty = false;
   private constructor(private readonly file: string) {}
 
   static async open(cacheDir: string): Promise<DigestCache> {
     const cache = new DigestCache(join(cacheDir, 'build', 'digests.json'));
     try {
-      const data = JSON.parse(await readFile(cache.file, 'utf8')) as Record<string, Entry>;
-      cache.entries = new Map(Object.entries(data));
+      const data = JSON.parse(await readFile(cache.file, 'utf8')) as { files?: Record<string, Entry>; derived?: Record<string, { inputSha: string; value: string }> };
+      cache.entries = new Map(Object.entries(data.files ?? {}));
+      cache.values = new Map(Object.entries(data.derived ?? {}));
     } catch {
       // Missing or unreadable: start empty, every file gets hashed.
     }
@@ -46,10 +48,24 @@ export class DigestCache {
     return sha256;
   }
 
+  /**
+   * A value computed from a file, recomputed only when that file's digest
+   * changes (the host's package list from the dpkg status file).
+   */
+  async derived(name: string, inputPath: string, compute: () => Promise<string>): Promise<string> {
+    const inputSha = await this.sha256(inputPath);
+    const known = this.values.get(name);
+    if (known && known.inputSha === inputSha) return known.value;
+    const value = await compute();
+    this.values.set(name, { inputSha, value });
+    this.dirty = true;
+    return value;
+  }
+
   async save(): Promise<void> {
     if (!this.dirty) return;
-    const sorted = Object.fromEntries([...this.entries].sort(([a], [b]) => (a < b ? -1 : 1)));
-    await writeFileAtomic(this.file, JSON.stringify(sorted));
+    const sorted = <T>(map: Map<string, T>): Record<string, T> => Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : 1)));
+    await writeFileAtomic(this.file, JSON.stringify({ files: sorted(this.entries), derived: sorted(this.values) }));
     this.dirty = false;
   }
 }

@@ -69,15 +69,17 @@ export function topologicalOrder(tasks: readonly ScheduledTask[]): string[] {
     pending.set(task.id, new Set(task.deps).size);
   }
   const dependents = dependentsOf(tasks);
-  const ready = tasks.filter((task) => pending.get(task.id) === 0).map((task) => task.id).sort();
+  // Equal priorities: the queue hands out ready ids in name order.
+  const ready = new ReadyQueue(new Map(tasks.map((task) => [task.id, 0])));
+  for (const task of tasks) if (pending.get(task.id) === 0) ready.push(task.id);
   const order: string[] = [];
-  while (ready.length > 0) {
-    const id = ready.shift()!;
+  while (ready.size > 0) {
+    const id = ready.pop();
     order.push(id);
     for (const next of dependents.get(id) ?? []) {
       const left = pending.get(next)! - 1;
       pending.set(next, left);
-      if (left === 0) insertSorted(ready, next);
+      if (left === 0) ready.push(next);
     }
   }
   if (order.length !== tasks.length) {
@@ -88,12 +90,6 @@ export function topologicalOrder(tasks: readonly ScheduledTask[]): string[] {
     });
   }
   return order;
-}
-
-function insertSorted(list: string[], id: string): void {
-  let i = list.length;
-  while (i > 0 && list[i - 1]! > id) i--;
-  list.splice(i, 0, id);
 }
 
 function dependentsOf(tasks: readonly ScheduledTask[]): Map<string, string[]> {
