@@ -1,12 +1,49 @@
-import { defineCommand } from './command.js';
-import { StrataError } from '../util/errors.js';
+import type { Argv } from 'yargs';
+import { defineCommand, type GlobalOptions } from './command.js';
+import { loadProject } from '../config/load.js';
+import { usageError } from '../util/errors.js';
+import { connectFarm, describeConnection } from '../farm/connection.js';
+import { connectionFromArgs, NAMESPACE_ENV, natsOptions, type NatsArgs } from '../farm/cli-options.js';
+import { DEFAULT_LAYOUT, openFarm } from '../farm/farm.js';
+import { farmStatus, formatFarmStatus } from '../farm/status.js';
+import { farmNames, farmNamespace } from '../farm/subjects.js';
 
-// Placeholder until this command's issue lands; replaced, never shipped as is.
-export default defineCommand({
-  command: 'farm',
-  describe: 'farm (not yet implemented)',
-  examples: [],
-  run: async () => {
-    throw new StrataError('strata farm is not implemented yet', { kind: 'build' });
+interface FarmArgs extends NatsArgs {
+  action: string;
+  namespace?: string;
+}
+
+export default defineCommand<FarmArgs>({
+  command: 'farm <action>',
+  describe: 'the NATS JetStream build farm: `farm status` shows workers, slots, queues and throughput',
+  examples: [
+    ['$0 farm status --nats-url nats://farm:4222', "the farm of the project in this folder (its distro's namespace)"],
+    ['$0 farm status --namespace strata-example_1-0 --json', 'any farm on the server, as JSON'],
+  ],
+  builder: (yargs: Argv<GlobalOptions>) =>
+    natsOptions(yargs)
+      .positional('action', { type: 'string', choices: ['status'], describe: 'what to do' })
+      .option('namespace', { type: 'string', requiresArg: true, describe: `farm namespace (default: from the project's [distro]; env ${NAMESPACE_ENV})` }) as unknown as Argv<FarmArgs>,
+  run: async (args, context) => {
+    if (args.action !== 'status') throw usageError(`unknown farm action '${args.action}'`, 'the only action is: status');
+    const namespace = args.namespace ?? process.env[NAMESPACE_ENV] ?? (await namespaceOfProject(context.cwd, context.configPath));
+    const connection = connectionFromArgs(args);
+    const nc = await connectFarm(connection, 'strata farm status');
+    try {
+      const farm = await openFarm(nc, farmNames(namespace), DEFAULT_LAYOUT, false);
+      const status = await farmStatus(farm);
+      return { json: status, text: formatFarmStatus(status, describeConnection(connection)) };
+    } finally {
+      await nc.close();
+    }
   },
 });
+
+async function namespaceOfProject(cwd: string, configPath?: string): Promise<string> {
+  try {
+    const model = await loadProject({ cwd, configPath });
+    return farmNamespace(model.distro.name, model.distro.version);
+  } catch (error) {
+    throw usageError(`no farm namespace given and no project found here (${(error as Error).message})`, `pass --namespace NAME_VERSION or run inside the project`);
+  }
+}

@@ -39,6 +39,8 @@ export interface CoordinatorOptions {
   maxRepublish?: number;
   /** How often the worker list (and so each queue's window) is refreshed. */
   workerPollMs?: number;
+  /** Jobs kept queued beyond the live worker slots (see farmWindow). */
+  queueAhead?: number;
 }
 
 /** Where one job's time went, for progress, --explain and the benchmark. */
@@ -83,7 +85,7 @@ export class FarmCoordinator implements Executor {
   /** Job stream sequence → job key, to tie a max-deliveries advisory to its job. */
   private readonly bySequence = new Map<number, string>();
   private workers: WorkerHeartbeat[] = [];
-  private readonly gate = new QueueGate((queue) => this.slotsFor(queue));
+  private readonly gate: QueueGate;
   /** Blob uploads and result look-ups in parallel, bounded. */
   private readonly io = pLimit(16);
   private readonly records: FarmJobRecord[] = [];
@@ -92,6 +94,7 @@ export class FarmCoordinator implements Executor {
 
   constructor(private readonly options: CoordinatorOptions) {
     this.maxRepublish = options.maxRepublish ?? 2;
+    this.gate = new QueueGate((queue) => this.slotsFor(queue), options.queueAhead);
   }
 
   /** Connects on first use, so creating the executor costs nothing when every job is a cache hit. */

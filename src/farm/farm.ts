@@ -19,6 +19,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import { StrataError } from '../util/errors.js';
 import { BlobStore } from './object-store.js';
 import { parseHeartbeat, type WorkerHeartbeat } from './protocol.js';
 import { queueConsumer, queueFilter, type FarmNames, type QueueId } from './subjects.js';
@@ -66,8 +67,23 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   }
 }
 
-export async function openFarm(nc: NatsConnection, names: FarmNames, layout: FarmLayout = DEFAULT_LAYOUT): Promise<Farm> {
+/** Opens the farm, creating what is missing; `create: false` (for read-only commands) fails instead. */
+export async function openFarm(nc: NatsConnection, names: FarmNames, layout: FarmLayout = DEFAULT_LAYOUT, create = true): Promise<Farm> {
   const jsm = await jetstreamManager(nc);
+  if (!create) {
+    try {
+      await jsm.streams.info(names.jobStream);
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
+      throw new StrataError(`there is no farm '${names.namespace}' on this server yet`, {
+        kind: 'input',
+        hint: 'it is created when the first worker or build connects; check --namespace (NAME_VERSION of the distro)',
+      });
+    }
+    const blobs = await BlobStore.open(nc, names, { replicas: layout.replicas, ttlMs: layout.retentionMs }, false);
+    const workers = await new Kvm(nc).open(names.workerBucket);
+    return { nc, jsm, js: jsm.jetstream(), names, blobs, workers };
+  }
   await ensureStream(jsm, {
     name: names.jobStream,
     subjects: [names.allJobs],

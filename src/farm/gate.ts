@@ -8,6 +8,15 @@
  */
 import { interrupted } from '../util/errors.js';
 
+/**
+ * Jobs kept published for `slots` worker slots: the slots plus `queueAhead`
+ * waiting (default: as many as the slots; more when an autoscaler sizes the
+ * pool from the queue's depth and needs to see the backlog).
+ */
+export function farmWindow(slots: number, queueAhead?: number): number {
+  return slots + (queueAhead ?? Math.max(1, slots));
+}
+
 interface Waiter {
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -18,12 +27,14 @@ export class QueueGate {
   private readonly waiting = new Map<string, Waiter[]>();
 
   /** `slots(queue)`: worker slots currently serving the queue (0 when none is known). */
-  constructor(private readonly slots: (queue: string) => number) {}
+  constructor(
+    private readonly slots: (queue: string) => number,
+    private readonly queueAhead?: number,
+  ) {}
 
+  /** With no worker yet, at least one job waits so the first worker to arrive starts at once. */
   window(queue: string): number {
-    const slots = this.slots(queue);
-    // With no worker yet, one job waits so the first worker to arrive starts at once.
-    return slots === 0 ? 1 : slots * 2;
+    return farmWindow(this.slots(queue), this.queueAhead);
   }
 
   async acquire(queue: string, signal?: AbortSignal): Promise<void> {

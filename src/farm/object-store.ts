@@ -40,7 +40,8 @@ export interface BlobStoreOptions {
 export class BlobStore {
   private constructor(private readonly store: ObjectStore) {}
 
-  static async open(nc: NatsConnection, names: FarmNames, options: BlobStoreOptions): Promise<BlobStore> {
+  static async open(nc: NatsConnection, names: FarmNames, options: BlobStoreOptions, create = true): Promise<BlobStore> {
+    if (!create) return new BlobStore(await new Objm(nc).open(names.blobBucket));
     const store = await new Objm(nc).create(names.blobBucket, {
       storage: StorageType.File,
       replicas: options.replicas,
