@@ -71,7 +71,10 @@ const component = z
       .describe('Spec file, relative to the project root. Default: the spec a component glob found, else specs/NAME/NAME.spec.'),
     overlays: z.array(overlay).default([]).describe('Overlays applied in order.'),
     'source-hashes': z
-      .record(z.string().min(1), z.string().regex(SHA256_PATTERN, 'a SHA-256 in lowercase hex (64 characters)'))
+      .record(
+        z.string().regex(/^(?!\/)(?!(.*\/)?\.\.(\/|$)).+$/, 'a source file name relative to the component folder'),
+        z.string().regex(SHA256_PATTERN, 'a SHA-256 in lowercase hex (64 characters)'),
+      )
       .default({})
       .describe('Pinned SHA-256 of source files (file name → hex digest), checked before a build.'),
     arches: z.array(arch).min(1).optional().describe('Architectures this component is built for. Default: all distro arches.'),
