@@ -2,7 +2,7 @@ import { join, relative, resolve } from 'node:path';
 import { defineCommand } from './command.js';
 import { loadModel } from './project.js';
 import { renderComponents } from '../overlays/render.js';
-import { checkRendered, renderedTree, writeRendered, type Drift } from '../overlays/write.js';
+import { assertSafeOutDir, checkRendered, renderedTree, writeRendered, type Drift } from '../overlays/write.js';
 import type { RenderedComponent } from '../overlays/model.js';
 import { toPosix } from '../util/paths.js';
 
@@ -53,6 +53,7 @@ export default defineCommand<RenderArgs>({
     const outDir = args.out ? resolve(context.cwd, args.out) : join(model.build.outDir, 'rendered');
     const rel = toPosix(relative(model.root, outDir));
     const shown = rel === '' ? '.' : rel.startsWith('..') ? outDir : rel;
+    assertSafeOutDir(model, outDir);
     const names = (args.components ?? []).map(String);
     const rendered = await renderComponents(model, names);
     const complete = names.length === 0;

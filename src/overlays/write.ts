@@ -4,16 +4,40 @@
  * swapped in whole (replaceDirAtomic), and `checkRendered` is the CI drift gate
  * comparing such a tree with what the config produces now.
  */
-import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { replaceDirAtomic, writeFileAtomic } from '../util/atomic.js';
 import { sha256File, sha256Hex } from '../util/hash.js';
-import { walkTree } from '../util/paths.js';
+import { isInside, walkTree } from '../util/paths.js';
+import { StrataError } from '../util/errors.js';
+import type { DistroModel } from '../config/model.js';
 import type { RenderedComponent } from './model.js';
 
 const SPEC_MODE = 0o644;
 /** Lists the component folders strata wrote, so a full render can drop folders of components that are gone. */
 const MANIFEST = '.strata-rendered.json';
+
+/**
+ * Refuses an output folder whose component folders would overlap the
+ * components' own folders (`--out specs` would replace the sources with their
+ * rendering) or the project's config.
+ */
+export function assertSafeOutDir(model: DistroModel, outDir: string): void {
+  for (const component of Object.values(model.components)) {
+    const target = join(outDir, component.name);
+    if (isInside(component.dir, target) || isInside(target, component.dir)) {
+      throw new StrataError(`output folder ${outDir} would overwrite the folder of component ${component.name} (${component.dir})`, {
+        kind: 'usage',
+        hint: 'render into a folder of its own, e.g. the default <build.out-dir>/rendered',
+      });
+    }
+  }
+  for (const file of model.files) {
+    if (isInside(outDir, file) && Object.keys(model.components).some((name) => isInside(join(outDir, name), file))) {
+      throw new StrataError(`output folder ${outDir} would overwrite the config file ${file}`, { kind: 'usage' });
+    }
+  }
+}
 
 /** Every file of a rendered component as it lands on disk, spec included, sorted by path. */
 export function renderedTree(component: RenderedComponent): Array<{ path: string; mode: number; sha256: string }> {
@@ -50,11 +74,21 @@ async function readManifest(outDir: string): Promise<string[]> {
  * longer exist are removed, and the manifest is rewritten.
  */
 export async function writeRendered(outDir: string, rendered: readonly RenderedComponent[], complete = false): Promise<void> {
+  const previous = await readManifest(outDir);
+  // Only folders strata wrote are ever replaced: `--out` pointed at a folder of other things must not wipe them.
+  const foreign: string[] = [];
+  for (const component of rendered) {
+    if (!previous.includes(component.name) && (await stat(join(outDir, component.name)).catch(() => null)) !== null) foreign.push(component.name);
+  }
+  if (foreign.length > 0) {
+    throw new StrataError(`${outDir} already has ${foreign.map((n) => `'${n}'`).join(', ')}, which strata render did not write there`, {
+      hint: `render into an empty folder, or remove ${foreign.length === 1 ? 'it' : 'them'} first`,
+    });
+  }
   for (const component of rendered) {
     await replaceDirAtomic(join(outDir, component.name), (dir) => fillComponent(dir, component));
   }
   const names = rendered.map((c) => c.name).sort();
-  const previous = await readManifest(outDir);
   if (complete) {
     for (const stale of previous.filter((name) => !names.includes(name))) await rm(join(outDir, stale), { recursive: true, force: true });
   }

@@ -97,6 +97,20 @@ test('a full render drops folders it wrote for components that no longer exist, 
   }
 });
 
+test('render never replaces a folder it did not write', async () => {
+  const out = tempDir();
+  try {
+    mkdirSync(join(out, 'libfoo'));
+    writeFileSync(join(out, 'libfoo/precious.txt'), 'keep');
+    const rendered = await renderComponents(modelWith([componentAt(join(COMPONENTS, 'libfoo'), []), componentAt(join(COMPONENTS, 'autofoo'), [])]));
+    await assert.rejects(writeRendered(out, rendered, true), /already has 'libfoo', which strata render did not write there/);
+    assert.equal(readFileSync(join(out, 'libfoo/precious.txt'), 'utf8'), 'keep');
+    assert.equal(existsSync(join(out, 'autofoo')), false, 'nothing written');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
 test('all-or-nothing: when a later overlay fails, nothing of the component is rendered or written', async () => {
   const out = tempDir();
   const work = tempDir();
