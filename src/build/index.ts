@@ -144,6 +144,7 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
   try {
     await removeStaleScratch(workRoot(cache), '');
     await removeStaleScratch(join(cache, 'jobs'), '.out-');
+    for (const dir of ['noarch', ...model.distro.arches]) await removeStaleScratch(join(outDir(model), 'logs', dir), '.');
     const digests = await DigestCache.open(cache);
 
     // Stage inputs: rendered components, facts and graph for every arch a job is built in.

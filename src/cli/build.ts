@@ -71,11 +71,13 @@ export default defineCommand<BuildArgs>({
     if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) throw usageError(`--jobs must be a positive whole number, not ${args.jobs}`);
     const model = await loadModel(context);
     const arches = selectedArches(args, model.distro.arches);
-    // The CLI frame does not hand commands its abort signal: Ctrl-C is watched here too.
+    // The CLI frame does not hand commands its abort signal: Ctrl-C is watched
+    // here too. `on`, not `once`: execa's exit hook re-raises a signal nobody
+    // else still listens to, which would kill strata before the sandboxes stop.
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const explain = args.explain;
     try {
       const summary = await buildDistro(model, {
