@@ -48,15 +48,28 @@ export interface EvaluateResult {
 }
 
 /** Bumped whenever the shape or meaning of cached facts changes. */
-const FACTS_SCHEMA = 2;
+const FACTS_SCHEMA = 3;
 
 /** The cache folder of a project (cache-dir may be relative to the project root or absolute). */
 export function cacheDirOf(model: DistroModel): string {
   return resolve(model.root, model.build.cacheDir);
 }
 
+/**
+ * The cache key of a component's facts: its rendered spec and, because a spec
+ * may read its sources while it is parsed, the rendered component's fingerprint
+ * (spec, every file's hash, the overlays); the macro context; the arch.
+ */
 export function factsKey(component: RenderedComponent, context: MacroContext): string {
-  return hashRecord({ schema: FACTS_SCHEMA, component: component.name, specFile: component.specFile, spec: component.specText, context: context.hash, arch: context.arch });
+  return hashRecord({
+    schema: FACTS_SCHEMA,
+    component: component.name,
+    specFile: component.specFile,
+    spec: component.specText,
+    rendered: component.fingerprint,
+    context: context.hash,
+    arch: context.arch,
+  });
 }
 
 function formatEvr(epoch: number | null, version: string, release: string): string {
@@ -150,7 +163,12 @@ export async function evaluateSpecs(model: DistroModel, rendered: RenderedCompon
   const batchSize = options.batchSize ?? chooseBatchSize(todo.length, jobs);
   const batches: SpecInput[][] = [];
   for (let i = 0; i < todo.length; i += batchSize) {
-    batches.push(todo.slice(i, i + batchSize).map((c) => ({ component: c.name, specFile: c.specFile, specText: c.specText })));
+    batches.push(
+      todo.slice(i, i + batchSize).map((c) => {
+        const dir = model.components[c.name]?.dir;
+        return { component: c.name, specFile: c.specFile, specText: c.specText, ...(dir ? { sourceDir: dir } : {}) };
+      }),
+    );
   }
   const failures: EvaluationFailure[] = [];
   const workDir = join(cacheDir, 'tmp', `spec-eval-${process.pid}-${randomBytes(4).toString('hex')}`);

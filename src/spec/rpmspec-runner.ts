@@ -17,6 +17,11 @@ export interface SpecInput {
   /** File name of the spec (kept, so rpm's messages name the file the user knows). */
   specFile: string;
   specText: string;
+  /**
+   * The component's folder: %{_sourcedir} while this spec is parsed, for specs
+   * that read their sources at parse time (`%include %{SOURCE1}`, Lua io.open).
+   */
+  sourceDir?: string;
 }
 
 export interface QueriedPackage {
@@ -151,6 +156,18 @@ async function writeSpecs(inputs: SpecInput[], workDir: string): Promise<{ query
   return { query, parse };
 }
 
+/**
+ * %{_sourcedir} per spec within one rpmspec process: a Lua table from the spec
+ * being parsed (%{__file_name}) to its component's folder. Without one, rpm's
+ * default (%{_topdir}/SOURCES).
+ */
+export function sourceDirDefine(paths: Array<[specPath: string, sourceDir: string]>): string[] {
+  if (paths.length === 0) return [];
+  const long = (text: string): string => `[==[${text}]==]`;
+  const entries = paths.map(([spec, dir]) => `[ ${long(spec)} ] = ${long(dir)}`).join(',');
+  return ['--define', `_sourcedir %{lua: local m = {${entries}}; print(m[rpm.expand("%{__file_name}")] or rpm.expand("%{_topdir}/SOURCES"))}`];
+}
+
 async function rpmspec(context: MacroContext, args: string[], signal: AbortSignal | undefined) {
   return run('rpmspec', [...context.rpmArgs, ...args], {
     env: context.env,
@@ -172,19 +189,22 @@ function cleanMessage(stderr: string, path: string, input: SpecInput): string {
 export async function querySpecs(context: MacroContext, inputs: SpecInput[], options: RunnerOptions): Promise<SpecOutcome[]> {
   if (inputs.length === 0) return [];
   const paths = await writeSpecs(inputs, options.workDir);
+  const sources = sourceDirDefine(
+    inputs.flatMap((input, i): Array<[string, string]> => (input.sourceDir ? [[paths.query[i]!, input.sourceDir], [paths.parse[i]!, input.sourceDir]] : [])),
+  );
   const [source, binary, parsed] = await Promise.all([
-    rpmspec(context, ['-q', '--srpm', '--qf', SOURCE_QF, ...paths.query], options.signal),
-    rpmspec(context, ['-q', '--qf', BINARY_QF, ...paths.query], options.signal),
-    rpmspec(context, ['-P', ...paths.parse], options.signal),
+    rpmspec(context, [...sources, '-q', '--srpm', '--qf', SOURCE_QF, ...paths.query], options.signal),
+    rpmspec(context, [...sources, '-q', '--qf', BINARY_QF, ...paths.query], options.signal),
+    rpmspec(context, [...sources, '-P', ...paths.parse], options.signal),
   ]);
   const failed = source.exitCode !== 0 || binary.exitCode !== 0 || parsed.exitCode !== 0;
-  const sources = parseSourceOutput(source.stdout);
-  const groups = failed || sources.length !== inputs.length ? null : splitPackages(parseBinaryOutput(binary.stdout), sources.map((s) => s.name));
+  const headers = parseSourceOutput(source.stdout);
+  const groups = failed || headers.length !== inputs.length ? null : splitPackages(parseBinaryOutput(binary.stdout), headers.map((h) => h.name));
   const texts = failed ? null : splitParsedOutput(parsed.stdout, inputs.length);
   if (groups && texts) {
     return inputs.map((input, i) => ({
       ok: true,
-      query: { component: input.component, source: sources[i]!, packages: groups[i]!, parsed: texts[i]! },
+      query: { component: input.component, source: headers[i]!, packages: groups[i]!, parsed: texts[i]! },
     }));
   }
   if (inputs.length === 1) {

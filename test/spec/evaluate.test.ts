@@ -70,6 +70,17 @@ test('rpmspec evaluates specs in the distro macro context, per arch, batched, ca
   });
 });
 
+test('%{_sourcedir} is the component folder while its spec is parsed, within a batch', async (t) => {
+  const cacheDir = await tempCache();
+  t.after(() => rm(cacheDir, { recursive: true, force: true }));
+  const model = testModel(root, cacheDir, { rpm });
+  model.components = { include: { dir: join(root, 'include') } } as unknown as typeof model.components;
+  const rendered = [...(await renderedFromDir(join(root, 'include'))), ...(await renderedFromDir(join(root, 'specs'))).filter((c) => c.name !== 'broken')];
+  const result = await evaluateSpecs(model, rendered, 'x86_64', { log: memoryLogger(), batchSize: 3 });
+  assert.equal(result.stats.batches, 1);
+  assert.deepEqual(raws(result.facts.find((f) => f.component === 'include')!.buildRequires), ['from-included-file >= 2']);
+});
+
 test('the macro context: distro files, Lua modules, identity and reproducibility defines, cross tools', async (t) => {
   const cacheDir = await tempCache();
   t.after(() => rm(cacheDir, { recursive: true, force: true }));
