@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { isConfinedRelative } from '../files/glob.js';
-import { globToRegExp } from '../files/glob.js';
+import { globToRegExp, isGlob } from '../files/glob.js';
 import { regexProblem } from '../regex.js';
 import { PACKAGELESS_SECTIONS, SECTION_NAMES } from '../spec/model.js';
 import { closest } from '../../util/suggest.js';
@@ -71,6 +71,9 @@ export const fileGlob = relativePath('file').refine(
   (v) => !/\.spec$/.test(v),
   'file overlays never touch the spec; use the spec-* overlay types for it',
 );
+
+/** Where a new file goes (file-add, patch-add): a path, not a glob. */
+export const destinationPath = fileGlob.refine((v) => !isGlob(v), 'file is where the new file goes: a path, not a glob');
 
 /** A bare file name (file-rename's `replacement`, `archive`). */
 export const fileName = (what: string) =>

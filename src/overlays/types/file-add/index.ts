@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { isGlob } from '../../files/glob.js';
-import { archiveFields, archiveRootNeedsArchive, fileGlob, source } from '../fields.js';
+import { archiveFields, archiveRootNeedsArchive, destinationPath, source } from '../fields.js';
 import { archiveOf } from '../archive-target.js';
 import { defineOverlayType, OverlayFailure } from '../type.js';
 
 export default defineOverlayType({
   name: 'file-add',
   summary: 'Copies `source` to `file` in the component folder (or inside a source archive); the file must not exist yet.',
-  schema: z.strictObject({ file: fileGlob.refine((v) => !isGlob(v), 'file-add takes a file path, not a glob'), source, ...archiveFields }),
+  schema: z.strictObject({ file: destinationPath, source, ...archiveFields }),
   refine: archiveRootNeedsArchive,
   apply: async (context, fields) => {
     const files = await context.files(archiveOf(fields));

@@ -4,13 +4,13 @@ import { contentEndLine, editSpec } from '../../spec/edit.js';
 import { sectionsNamed } from '../../spec/model.js';
 import { applicationEdits, nextPatchNumber } from '../../spec/patches.js';
 import { insertTagEdits } from '../../spec/tags.js';
-import { relativePath, source } from '../fields.js';
+import { destinationPath, source } from '../fields.js';
 import { defineOverlayType, OverlayFailure } from '../type.js';
 
 export default defineOverlayType({
   name: 'patch-add',
   summary: 'Copies a patch into the component and registers it (%patchlist entry, or PatchN tag applied the way the spec applies its others).',
-  schema: z.strictObject({ source, file: relativePath('file').optional() }),
+  schema: z.strictObject({ source, file: destinationPath.optional() }),
   apply: async (context, fields) => {
     const name = fields.file ?? posix.basename(fields.source);
     const files = await context.files();
