@@ -75,10 +75,11 @@ test('%patch lines in every spelling rpm accepts', () => {
   assert.equal(parsePatchLine('%{patch1}'), null);
 });
 
-test('bare Patch: tags count up from 0 and the next patch number follows the highest', () => {
-  const model = parseSpec('Name: a\nPatch: a.patch\nPatch: b.patch\nPatch7: c.patch\n');
-  assert.deepEqual(patchTags(model).map((t) => t.number), [0, 1, 7]);
-  assert.equal(nextPatchNumber(model), 8);
+test('a bare Patch: tag is numbered one above the highest so far, as rpm 4.18 numbers it', () => {
+  // rpmspec's Lua `patch_nums` for this preamble: 0 1 7 2 8.
+  const model = parseSpec('Name: a\nPatch: a.patch\nPatch: b.patch\nPatch7: c.patch\nPatch2: e.patch\nPatch: d.patch\n');
+  assert.deepEqual(patchTags(model).map((t) => t.number), [0, 1, 7, 2, 8]);
+  assert.equal(nextPatchNumber(model), 9);
   assert.equal(nextPatchNumber(parseSpec('Name: a\n')), 0);
 });
 

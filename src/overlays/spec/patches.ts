@@ -8,19 +8,22 @@ import { unconditionalAfter, type SpecEdit } from './edit.js';
 import { parseTag, sectionsNamed, type Section, type SpecModel, type TagLine } from './model.js';
 
 export interface PatchTag extends TagLine {
-  /** N of `PatchN`; bare `Patch:` tags count up from 0 in order, as rpm numbers them. */
+  /** N of `PatchN`; a bare `Patch:` gets one more than the highest number so far, as rpm numbers it. */
   number: number;
 }
 
 export function patchTags(model: SpecModel): PatchTag[] {
   const out: PatchTag[] = [];
-  let bare = 0;
+  let highest = -1;
   for (const section of model.sections) {
     if (section.name !== '' && section.name !== '%package') continue;
     for (let i = section.bodyStart; i < section.bodyEnd; i++) {
       const tag = parseTag(model, i);
       const m = tag ? /^patch([0-9]*)$/.exec(tag.key) : null;
-      if (tag && m) out.push({ ...tag, number: m[1] === '' ? bare++ : Number(m[1]) });
+      if (!tag || !m) continue;
+      const number = m[1] === '' ? highest + 1 : Number(m[1]);
+      highest = Math.max(highest, number);
+      out.push({ ...tag, number });
     }
   }
   return out;
