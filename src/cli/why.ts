@@ -38,7 +38,9 @@ function formatWhy(report: WhyReport): string {
   }
   if (report.requiredBy.length > 0) {
     lines.push('', `required by (every package of the image that needs it):`);
-    for (const r of report.requiredBy) lines.push(`  ${r.package}: ${r.requirement}`);
+    const byPackage = new Map<string, string[]>();
+    for (const r of report.requiredBy) byPackage.set(r.package, [...(byPackage.get(r.package) ?? []), r.requirement]);
+    for (const [pkg, requirements] of byPackage) lines.push(`  ${pkg}: ${requirements.join(', ')}`);
   }
   lines.push('', `(from ${report.source})`);
   return lines.join('\n');
