@@ -154,6 +154,10 @@ test('archive edits fail clearly: unknown archive, missing archive-root, entries
     for await (const chunk of pack) chunks.push(chunk as Buffer);
     writeFileSync(join(component, 'evil.tar'), Buffer.concat(chunks));
     assert.match(await failure([overlay(1, 'file-remove', { archive: 'evil.tar', file: 'x' })], component), /archive 'evil\.tar' entry '\.\.\/outside\.txt' escapes the archive root/);
+    writeFileSync(join(component, 'broken.tar.gz'), readFileSync(join(LIBFOO, ARCHIVE)).subarray(0, 200));
+    assert.match(await failure([overlay(1, 'file-remove', { archive: 'broken.tar.gz', file: 'x' })], component), /inline\.toml:11:1: .*archive 'broken\.tar\.gz' cannot be decompressed \(gzip\): unexpected end of file/);
+    writeFileSync(join(component, 'notes.tar'), 'just text, not a tar archive');
+    assert.match(await failure([overlay(1, 'file-remove', { archive: 'notes.tar', file: 'x' })], component), /archive 'notes\.tar' is not a tar archive/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

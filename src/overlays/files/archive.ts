@@ -149,11 +149,15 @@ export class ArchiveFiles implements FileSet {
 
   static async open(archiveName: string, bytes: Buffer, requestedRoot: string | undefined): Promise<ArchiveFiles> {
     const compression = detectCompression(bytes);
-    const tarBytes = await decompress(bytes, compression);
+    const tarBytes = await decompress(bytes, compression).catch((error: unknown) => {
+      throw new ArchiveProblem(`cannot be decompressed (${compression}): ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    });
     if (tarBytes.length < 512 || tarBytes.subarray(257, 262).toString('latin1') !== 'ustar') {
       throw new ArchiveProblem('is not a tar archive (tar, tar.gz, tar.xz or tar.bz2)');
     }
-    const entries = await readTar(tarBytes);
+    const entries = await readTar(tarBytes).catch((error: unknown) => {
+      throw error instanceof ArchiveProblem ? error : new ArchiveProblem(`is a damaged tar archive: ${error instanceof Error ? error.message : String(error)}`);
+    });
     const root = requestedRoot === undefined ? inferRoot(entries) : normaliseName(requestedRoot);
     if (requestedRoot !== undefined && root !== '' && ![...entries.keys()].some((name) => name.startsWith(`${root}/`))) {
       throw new ArchiveProblem(`has no folder '${root}' (archive-root)`);
