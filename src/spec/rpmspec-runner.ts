@@ -1,9 +1,9 @@
 /**
  * Runs rpmspec over a batch of specs in one macro context: three processes per
  * batch (source header query, binary header query, parsed text) instead of
- * three per spec. rpmspec carries on past a spec it cannot parse, so a failed
- * batch is rerun spec by spec to tell the good specs from the bad one and to get
- * rpm's own message for it.
+ * three per spec. rpmspec carries on past a spec it cannot parse, but its output
+ * then cannot be split with confidence, so a failed batch is rerun in halves
+ * down to the bad spec, whose own rpm message is reported.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -111,7 +111,7 @@ function parseBinaryOutput(stdout: string): QueriedPackage[] {
  * Binary headers carry no trace of their spec, so the batch's packages are cut
  * where the next spec's main package (named by its source header) begins. A
  * subpackage named like the next spec's main package would make that ambiguous:
- * then null, and the caller queries spec by spec.
+ * then null, and the caller splits the batch further.
  */
 export function splitPackages(packages: QueriedPackage[], mainNames: string[]): QueriedPackage[][] | null {
   const groups: QueriedPackage[][] = [];
@@ -185,7 +185,7 @@ function cleanMessage(stderr: string, path: string, input: SpecInput): string {
   return lines.join('\n') || 'rpmspec failed without a message';
 }
 
-/** Queries a batch; on any failure or ambiguity, queries its specs one by one. */
+/** Queries a batch; on any failure or ambiguity, queries its halves, down to single specs. */
 export async function querySpecs(context: MacroContext, inputs: SpecInput[], options: RunnerOptions): Promise<SpecOutcome[]> {
   if (inputs.length === 0) return [];
   const paths = await writeSpecs(inputs, options.workDir);
@@ -212,7 +212,8 @@ export async function querySpecs(context: MacroContext, inputs: SpecInput[], opt
     const stderr = [source.stderr, binary.stderr, parsed.stderr].find((text) => text.trim() !== '') ?? '';
     return [{ ok: false, component: input.component, message: cleanMessage(stderr, paths.query[0]!, input) }];
   }
-  const outcomes: SpecOutcome[] = [];
-  for (const input of inputs) outcomes.push(...(await querySpecs(context, [input], options)));
-  return outcomes;
+  // Halve and retry: the good halves finish in one process each, so a few bad
+  // specs among thousands cost a few extra runs, not one run per spec.
+  const middle = Math.ceil(inputs.length / 2);
+  return [...(await querySpecs(context, inputs.slice(0, middle), options)), ...(await querySpecs(context, inputs.slice(middle), options))];
 }
