@@ -65,6 +65,12 @@ test('section headers name their package through -n, a plain word, or not at all
   assert.ok(sectionInPackage(model, model.sections.find((s) => s.name === '%ldconfig_scriptlets')!, 'libs'));
 });
 
+test('simple macro expansion resolves the names packages are addressed by', () => {
+  const model = parseSpec('%global srcname foo\nName: %{?scl_prefix}python-%{srcname}\n%package -n %{?scl_prefix}python3-%srcname\nSummary: x\n');
+  assert.equal(model.mainName, 'python-foo');
+  assert.ok(sectionInPackage(model, model.sections[1]!, 'python3-foo'));
+});
+
 test('%patch lines in every spelling rpm accepts', () => {
   assert.deepEqual(parsePatchLine('%patch3 -p1'), { numbers: [3], strip: '-p1' });
   assert.deepEqual(parsePatchLine('%patch -P 3 -p1 -b .orig'), { numbers: [3], strip: '-p1' });

@@ -260,11 +260,13 @@ function simpleMacros(model: SpecModel): Map<string, string> {
   return macros;
 }
 
+/** Expands `%name`, `%{name}` and `%{?name}` (empty when undefined) from `macros`; leaves anything else as written. */
 export function expandSimple(text: string, macros: Map<string, string>, depth = 0): string {
   if (depth > 8) return text;
-  const out = text.replace(/%\{\??([A-Za-z_][A-Za-z0-9_]*)\}|%([A-Za-z_][A-Za-z0-9_]*)/g, (all, braced: string | undefined, bare: string | undefined) => {
+  const out = text.replace(/%\{(\?)?([A-Za-z_][A-Za-z0-9_]*)\}|%([A-Za-z_][A-Za-z0-9_]*)/g, (all, optional: string | undefined, braced: string | undefined, bare: string | undefined) => {
     const value = macros.get((braced ?? bare)!);
-    return value === undefined ? all : value;
+    if (value !== undefined) return value;
+    return optional ? '' : all;
   });
   return out === text ? out : expandSimple(out, macros, depth + 1);
 }
