@@ -5,7 +5,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeImage, verifyImage } from '../../src/compose/index.js';
@@ -180,4 +180,21 @@ test('repro names the first differing artifact and the file inside it', async ()
   assert.equal(report.differences[0]!.artifact, 'root.erofs');
   assert.equal(report.differences[0]!.inside, '/etc/fx.conf (only in the first)');
   assert.ok(report.differences.some((d) => d.artifact === 'disk.raw'));
+});
+
+test('extra repositories supply what the distro repository lacks', async () => {
+  const root = await project();
+  const own = join(root, 'own');
+  const mirror = join(root, 'mirror');
+  for (const dir of [own, mirror]) await mkdir(dir);
+  for (const file of await readdir(repo)) {
+    if (!file.endsWith('.rpm')) continue;
+    await copyFile(join(repo, file), join(file.startsWith('fx-config-') ? mirror : own, file));
+  }
+  for (const dir of [own, mirror]) await run('createrepo_c', ['--quiet', dir]);
+  const without = fixtureModel(root);
+  await assert.rejects(composeImage(without, 'fx', 'x86_64', { log, repo: own }), /nothing provides fx-config >= 2 needed by fx-init-1\.0-1\.x86_64/);
+  const model = fixtureModel(root, [fixtureImage({ extraRepos: [mirror] })]);
+  const { manifest } = await composeImage(model, 'fx', 'x86_64', { log, repo: own });
+  assert.deepEqual(manifest.packages.map((p) => p.name), ['fx-config', 'fx-filesystem', 'fx-init']);
 });
