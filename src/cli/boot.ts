@@ -1,7 +1,7 @@
 import { defineCommand, archOption } from './command.js';
 import { loadModel } from './project.js';
 import type { Arch } from '../config/model.js';
-import { bootImage } from '../compose/index.js';
+import { bootImage, defaultArch } from '../compose/index.js';
 
 interface BootArgs {
   image: string;
@@ -24,7 +24,7 @@ export default defineCommand<BootArgs>({
       .option('dir', { type: 'string', describe: 'boot this image folder instead of out/images/IMAGE/ARCH' }) as never,
   run: async (args, context) => {
     const model = await loadModel(context);
-    const arch: Arch = args.arch ?? 'x86_64';
+    const arch: Arch = args.arch ?? defaultArch(model);
     const report = await bootImage(model, args.image, arch, { log: context.log, timeoutSeconds: args.timeout, dir: args.dir });
     const verdict = report.ok
       ? `${args.image} (${arch}): booted, marker seen after ${report.seconds.toFixed(1)} s`

@@ -2,7 +2,7 @@ import { defineCommand, archOption } from './command.js';
 import { loadModel } from './project.js';
 import type { Arch } from '../config/model.js';
 import { buildDistro, repoDir } from '../build/index.js';
-import { composeImage, findImage } from '../compose/index.js';
+import { composeImage, defaultArch, findImage } from '../compose/index.js';
 import { pathExists } from '../compose/fs.js';
 import { StrataError } from '../util/errors.js';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ export default defineCommand<ComposeArgs>({
       .option('repo', { type: 'string', describe: 'install from this repository folder instead of out/repo/ARCH (implies --no-build)' }) as never,
   run: async (args, context) => {
     const model = await loadModel(context);
-    const arch: Arch = args.arch ?? 'x86_64';
+    const arch: Arch = args.arch ?? defaultArch(model);
     findImage(model, args.image);
     if (args.repo === undefined && args.build) {
       context.log.info(`building the distro for ${arch} (cached jobs are reused)`);

@@ -1,7 +1,7 @@
 import { defineCommand, archOption } from './command.js';
 import { loadModel } from './project.js';
 import type { Arch } from '../config/model.js';
-import { reproImage } from '../compose/index.js';
+import { defaultArch, reproImage } from '../compose/index.js';
 
 interface ReproArgs {
   image: string;
@@ -24,7 +24,7 @@ export default defineCommand<ReproArgs>({
       .option('repo', { type: 'string', describe: 'install from this repository folder instead of out/repo/ARCH' }) as never,
   run: async (args, context) => {
     const model = await loadModel(context);
-    const arch: Arch = args.arch ?? 'x86_64';
+    const arch: Arch = args.arch ?? defaultArch(model);
     const report = await reproImage(model, args.image, arch, { log: context.log, keep: args.keep, repo: args.repo });
     const lines = report.identical
       ? [...Object.entries(report.artifacts).map(([name, sha]) => `${sha}  ${name}`), '', `${args.image} (${arch}): reproducible, every artifact identical`]

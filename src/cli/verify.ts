@@ -1,7 +1,7 @@
 import { defineCommand, archOption } from './command.js';
 import { loadModel } from './project.js';
 import type { Arch } from '../config/model.js';
-import { verifyImage } from '../compose/index.js';
+import { defaultArch, verifyImage, type VerifyReport } from '../compose/index.js';
 import { verifyImageDir } from '../compose/verify.js';
 
 interface VerifyArgs {
@@ -23,10 +23,11 @@ export default defineCommand<VerifyArgs>({
       .positional('image', { type: 'string', demandOption: true, describe: 'image name' })
       .option('dir', { type: 'string', describe: 'verify this image folder instead of out/images/IMAGE/ARCH' }) as never,
   run: async (args, context) => {
-    const arch: Arch = args.arch ?? 'x86_64';
-    const report = args.dir
-      ? await verifyImageDir(args.dir, { log: context.log })
-      : await verifyImage(await loadModel(context), args.image, arch, { log: context.log });
+    const verifyConfigured = async (): Promise<VerifyReport> => {
+      const model = await loadModel(context);
+      return verifyImage(model, args.image, args.arch ?? defaultArch(model), { log: context.log });
+    };
+    const report = args.dir ? await verifyImageDir(args.dir, { log: context.log }) : await verifyConfigured();
     const lines = [
       ...report.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.check}: ${c.detail}`),
       '',

@@ -4,7 +4,7 @@ import type { Arch, DistroModel, ImageDefinition } from '../config/model.js';
 import { StrataError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
 import type { RepoSource } from './context.js';
-import { repoDir } from '../build/index.js';
+import { HOST_ARCH, repoDir } from '../build/index.js';
 
 export function imageDir(model: DistroModel, image: string, arch: Arch, outRoot?: string): string {
   return join(outRoot ?? resolve(model.root, model.build.outDir), 'images', image, arch);
@@ -23,6 +23,11 @@ export function findImage(model: DistroModel, name: string): ImageDefinition {
     location: { file: model.configFile, line: 1, col: 1 },
     hint: known.length > 0 ? `images defined: ${known.join(', ')}` : 'define one under [images.NAME] in toolkit.config.toml',
   });
+}
+
+/** The arch commands use without --arch: the host's when the distro targets it, else the distro's first. */
+export function defaultArch(model: DistroModel): Arch {
+  return model.distro.arches.includes(HOST_ARCH) ? HOST_ARCH : model.distro.arches[0]!;
 }
 
 export function checkArch(model: DistroModel, arch: Arch): void {

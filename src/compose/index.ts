@@ -28,7 +28,7 @@ export { verifyImage, type VerifyReport } from './verify.js';
 export { bootImage, type BootReport } from './boot/index.js';
 export { reproImage, type ReproReport } from './repro.js';
 export type { ImageManifest } from './manifest.js';
-export { checkArch, defaultRepo, findImage, imageDir, packagesFor } from './image.js';
+export { checkArch, defaultArch, defaultRepo, findImage, imageDir, packagesFor } from './image.js';
 
 export const STEPS: readonly ComposeStep[] = [
   installPackages,
