@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { headerPackage, parseSpec, sectionTags, sectionsNamed, packageFullName, sectionInPackage } from '../../src/overlays/spec/model.js';
-import { parsePatchLine, patchTags, nextPatchNumber } from '../../src/overlays/spec/patches.js';
+import { parseAutopatch, parsePatchLine, patchTags, nextPatchNumber } from '../../src/overlays/spec/patches.js';
 import { globToRegExp, isConfinedRelative, matchGlob } from '../../src/overlays/files/glob.js';
 import { compileRegex, replaceLiteral } from '../../src/overlays/regex.js';
 
@@ -79,6 +79,16 @@ test('%patch lines in every spelling rpm accepts', () => {
   assert.deepEqual(parsePatchLine('%patch -p1'), { numbers: [0], strip: '-p1' });
   assert.equal(parsePatchLine('%patchlist'), null);
   assert.equal(parsePatchLine('%{patch1}'), null);
+});
+
+test('%autopatch ranges, lists and strip options', () => {
+  const covers = (line: string) => [0, 5, 99, 100, 101].filter((n) => parseAutopatch(line).covers(n));
+  assert.deepEqual(covers('%autopatch -p1'), [0, 5, 99, 100, 101]);
+  assert.deepEqual(covers('%autopatch -p1 -M 99'), [0, 5, 99]);
+  assert.deepEqual(covers('%autopatch -m100 -p1'), [100, 101]);
+  assert.deepEqual(covers('%autopatch -p1 5 100'), [5, 100]);
+  assert.equal(parseAutopatch('%autopatch -p 2 -M 9').strip, '-p2');
+  assert.equal(parseAutopatch('%autopatch').strip, null);
 });
 
 test('a bare Patch: tag is numbered one above the highest so far, as rpm 4.18 numbers it', () => {

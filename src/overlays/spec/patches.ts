@@ -85,19 +85,70 @@ function findInPrep(model: SpecModel, re: RegExp): Array<{ section: Section; lin
 }
 
 /**
+ * What an `%autopatch` line applies: everything, a -m/-M range, or (rpm ≥ 4.18)
+ * the numbers it lists; and its strip option.
+ */
+export function parseAutopatch(text: string): { covers: (n: number) => boolean; strip: string | null } {
+  const words = text.trim().split(/\s+/).slice(1);
+  let min = -Infinity;
+  let max = Infinity;
+  let strip: string | null = null;
+  const listed: number[] = [];
+  for (let k = 0; k < words.length; k++) {
+    const word = words[k]!;
+    const attached = /^-([mMp])([0-9]+)$/.exec(word);
+    const option = attached ? attached[1] : /^-([mMp])$/.test(word) ? word[1] : null;
+    const value = attached ? attached[2] : option ? words[++k] : undefined;
+    if (option === 'm') min = Number(value);
+    else if (option === 'M') max = Number(value);
+    else if (option === 'p') strip = `-p${value}`;
+    else if (/^[0-9]+$/.test(word)) listed.push(Number(word));
+  }
+  return { covers: (n) => (listed.length > 0 ? listed.includes(n) : n >= min && n <= max), strip };
+}
+
+/** Whether logical line `index` sits inside a conditional opened within its section. */
+function isConditional(model: SpecModel, section: Section, index: number): boolean {
+  let depth = 0;
+  for (let i = section.bodyStart; i < index; i++) {
+    const kind = model.logical[i]!.conditional;
+    if (kind === 'if') depth++;
+    else if (kind === 'endif' && depth > 0) depth--;
+  }
+  return depth > 0;
+}
+
+/**
  * The %prep edits that make patch N applied the way the spec applies the
- * others: nothing under %autosetup/%autopatch, else a `%patch -P N` line after
- * the last explicit one (same strip level), else one after %setup.
+ * others. Nothing when an unconditional %autopatch covers N or %autosetup
+ * applies every patch; else a `%patch -P N` line after the last explicit one
+ * (same strip level), or after the last %autopatch (a `-M 99` range), or after
+ * %setup. A patch only a conditional %autopatch would apply is refused rather
+ * than applied on some builds only (or twice).
  */
 export function applicationEdits(model: SpecModel, number: number): SpecEdit[] {
-  const explicit = patchLines(model);
-  if (explicit.length > 0) {
-    const last = explicit.at(-1)!;
-    const line = `%patch -P ${number}${last.strip ? ` ${last.strip}` : ''}`;
-    return [{ kind: 'insert', at: unconditionalAfter(model, last.section, last.line), lines: [line] }];
+  const autopatch = findInPrep(model, /^\s*%autopatch(?=\s|$)/).map((a) => ({
+    ...a,
+    ...parseAutopatch(model.logical[a.line]!.text),
+    conditional: isConditional(model, a.section, a.line),
+  }));
+  const covering = autopatch.filter((a) => a.covers(number));
+  if (covering.some((a) => !a.conditional)) return [];
+  if (covering.length > 0) {
+    throw new OverlayFailure(
+      `patch ${number} would be applied only where '${model.logical[covering[0]!.line]!.text.trim()}' is, inside an %if`,
+      'source',
+      'apply it yourself: spec-insert-tag for the PatchN tag and spec-append-lines in %prep',
+    );
   }
-  if (findInPrep(model, /^\s*%autopatch(?=\s|$)/).length > 0) return [];
   if (findInPrep(model, /^\s*%autosetup(?=\s|$)(?!.*\s-N(?=\s|$))/).length > 0) return [];
+  const explicit = patchLines(model).at(-1);
+  const after = explicit ?? autopatch.at(-1);
+  if (after) {
+    const strip = (explicit ? explicit.strip : autopatch.at(-1)!.strip) ?? (explicit ? null : '-p1');
+    const line = `%patch -P ${number}${strip ? ` ${strip}` : ''}`;
+    return [{ kind: 'insert', at: unconditionalAfter(model, after.section, after.line), lines: [line] }];
+  }
   const setup = findInPrep(model, /^\s*%(setup|autosetup)(?=\s|$)/).at(-1);
   if (setup) return [{ kind: 'insert', at: unconditionalAfter(model, setup.section, setup.line), lines: [`%patch -P ${number} -p1`] }];
   throw new OverlayFailure(
