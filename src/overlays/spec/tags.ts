@@ -62,9 +62,15 @@ export function updateTagEdits(model: SpecModel, pkg: string | undefined, tag: s
   return matchingTags(model, pkg, tag).map((t) => ({ kind: 'replace', ...lineRange(model, t.line), lines: [`${t.prefix}${value}`] }));
 }
 
+/** Values compare as azldev compares them (ignoring case), and ignoring how much whitespace separates words. */
+function sameValue(a: string, b: string): boolean {
+  const norm = (v: string): string => v.trim().replace(/\s+/g, ' ').toLowerCase();
+  return norm(a) === norm(b);
+}
+
 export function removeTagEdits(model: SpecModel, pkg: string | undefined, tag: string, value: string | undefined): SpecEdit[] {
   return matchingTags(model, pkg, tag)
-    .filter((t) => value === undefined || t.value.trim() === value.trim())
+    .filter((t) => value === undefined || sameValue(t.value, value))
     .map((t) => ({ kind: 'delete', ...lineRange(model, t.line) }));
 }
 
