@@ -176,11 +176,17 @@ export async function classifyChanges(model: DistroModel, changes: GitChanges): 
   const global = globalInputs(model);
   const sources = overlaySources(model);
   const outputs = [resolve(model.root, model.build.outDir), resolve(model.root, model.build.cacheDir)];
+  const lookaside = model.build.lookaside === null || /^[a-z]+:\/\//i.test(model.build.lookaside) ? null : resolve(model.root, model.build.lookaside);
   const effects: PathEffect[] = [];
   for (const abs of changes.paths) {
     const path = projectRelative(model.root, abs);
     if (outputs.some((dir) => isInside(dir, abs))) {
       effects.push(NONE(path, 'build output or cache'));
+      continue;
+    }
+    if (lookaside !== null && isInside(lookaside, abs)) {
+      // A build takes a lookaside file by the digest its component pins, so only a pin change (in the component folder) changes a build.
+      effects.push(NONE(path, 'lookaside store: builds take sources by their pinned digest'));
       continue;
     }
     if (global.files.has(abs) || global.dirs.some((dir) => isInside(dir, abs))) {
