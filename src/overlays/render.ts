@@ -9,7 +9,7 @@ import type { Component, DistroModel, OverlaySpec } from '../config/model.js';
 import { StrataError, StrataErrors, usageError } from '../util/errors.js';
 import { sha256File, sha256Hex } from '../util/hash.js';
 import { didYouMean } from '../util/suggest.js';
-import { checkComponentOverlays, overlayLabel, parseOverlay } from './check.js';
+import { overlayLabel, parseOverlay } from './check.js';
 import { componentFingerprint } from './fingerprint.js';
 import { sortedPaths, type FileEntry } from './files/tree.js';
 import type { OverlayEffect, RenderedComponent, RenderedFile } from './model.js';
@@ -69,19 +69,19 @@ async function renderedFiles(work: Workspace, effects: OverlayEffect[]): Promise
 
 /** Applies each component's overlays in memory; all-or-nothing per component. */
 export async function renderComponent(model: DistroModel, component: Component, options: RenderOptions = {}): Promise<RenderedComponent> {
-  const invalid = checkComponentOverlays(component);
+  const parsed = component.overlays.map((overlay) => ({ overlay, result: parseOverlay(component, overlay) }));
+  const invalid = parsed.flatMap(({ result }) => (Array.isArray(result) ? result : []));
   if (invalid.length > 0) throw new StrataErrors(invalid);
+  const steps = parsed.flatMap(({ overlay, result }) => (Array.isArray(result) ? [] : [{ overlay, ...result }]));
   const work = await Workspace.load(model, component);
   const baseSpecText = work.spec;
   const effects: OverlayEffect[] = [];
   options.onStart?.(work.snapshot());
-  for (const overlay of component.overlays) {
-    const parsed = parseOverlay(component, overlay);
-    if (Array.isArray(parsed)) throw new StrataErrors(parsed);
+  for (const { overlay, type, fields } of steps) {
     const before = work.snapshot();
     work.begin(overlay);
     try {
-      await parsed.type.apply(work, parsed.fields);
+      await type.apply(work, fields);
       await work.finishOverlay();
       await updatePins(work.loose, work.specFile, before.entries, touchedPaths(before, work));
     } catch (error) {
