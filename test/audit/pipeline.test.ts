@@ -8,10 +8,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { imageStatement, statementHomes } from '../../src/audit/compose-provenance.js';
+import { imageProvenanceChecks, imageStatement, statementHomes } from '../../src/audit/compose-provenance.js';
 import { checkProvenance, writeProvenanceBeside, IMAGE_BUILD_TYPE } from '../../src/audit/provenance.js';
 import { whyComposed } from '../../src/audit/why.js';
 import { analyse } from '../../src/audit/analysis.js';
@@ -114,6 +114,21 @@ test('the image statement validates and names the image files and installed RPMs
   const written = await writeProvenanceBeside(statementHomes(imageDir, manifest.filesystem.file, manifest.disk?.file ?? null), statement);
   assert.deepEqual(written.map((p) => p.slice(imageDir.length + 1)), ['root.erofs.intoto.json', 'disk.raw.intoto.json']);
   for (const home of ['root.erofs', 'disk.raw']) assert.equal((await checkProvenance(join(imageDir, home))).ok, true);
+  assert.deepEqual(
+    (await imageProvenanceChecks(imageDir)).map((f) => [f.check, f.ok]),
+    [['provenance disk.raw.intoto.json', true], ['provenance root.erofs.intoto.json', true]],
+  );
+  // A copy of the image whose hash tree changed no longer matches its statements.
+  const copy = await mkdtemp(join(tmpdir(), 'strata-audit-tampered-'));
+  try {
+    await cp(imageDir, copy, { recursive: true });
+    await appendFile(join(copy, 'root.verity'), 'x');
+    const findings = await imageProvenanceChecks(copy);
+    assert.deepEqual(findings.map((f) => f.ok), [false, false]);
+    assert.match(findings[0]!.detail, /root\.verity has sha256 [0-9a-f]{64}, the statement says/);
+  } finally {
+    await rm(copy, { recursive: true, force: true });
+  }
 });
 
 test('explain tells where a component comes from, what its overlays changed and which images hold it', { skip: !root && 'composing needs root' }, async () => {
