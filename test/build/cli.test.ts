@@ -78,6 +78,26 @@ test('Ctrl-C stops the build: exit 130, no sandbox left running, nothing partial
   }
 });
 
+test('two strata builds on one project and cache at the same time both succeed and agree', async () => {
+  const t = await tempDir('cli-concurrent');
+  try {
+    const dir = await project(t.path, ['hello', 'libgreet', 'greeter']);
+    const [a, b] = await Promise.all([strata(['build', '-C', dir, '--json']).done, strata(['build', '-C', dir, '--json']).done]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const artifacts = (out: string) => (JSON.parse(out) as { jobs: Array<{ artifacts: unknown }> }).jobs.map((j) => j.artifacts);
+    assert.deepEqual(artifacts(a.stdout), artifacts(b.stdout));
+    // One complete entry per key, nothing temporary left, a repository that a third run finds up to date.
+    const entries = await readdir(join(dir, '.strata-cache/jobs'));
+    assert.equal(entries.length, 3, entries.join(' '));
+    const third = await strata(['build', '-C', dir, '--json']).done;
+    assert.equal(third.code, 0, third.stderr);
+    assert.equal((JSON.parse(third.stdout) as { counts: { cached: number } }).counts.cached, 3);
+  } finally {
+    await t.remove();
+  }
+});
+
 test('strata doctor --json reports tools with versions and a working bubblewrap backend', async () => {
   const result = await strata(['doctor', '--json']).done;
   const report = JSON.parse(result.stdout) as { ok: boolean; tools: Array<{ command: string; found: boolean; version: string | null }>; backends: Array<{ backend: string; ok: boolean }> };
