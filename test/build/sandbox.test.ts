@@ -4,10 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createBubblewrapExecutor } from '../../src/build/executors/bubblewrap.js';
+import { createBubblewrapExecutor, runInBubblewrap } from '../../src/build/executors/bubblewrap.js';
+import { materializeRoot, resolveBuildRoot, rootLayout } from '../../src/build/build-root.js';
+import { DigestCache } from '../../src/build/digest-cache.js';
+import type { SandboxSpec } from '../../src/build/sandbox.js';
 import type { JobResult } from '../../src/build/executor.js';
 import { memoryLogger } from '../../src/util/log.js';
 import type { Arch } from '../../src/config/model.js';
@@ -128,6 +131,44 @@ test('a dependency RPM satisfies BuildRequires for real and its files are visibl
     const without = await build('greeter', 'x86_64', join(t.path, 'other'));
     assert.equal(without.result.status, 'failed');
     assert.match(without.result.reason ?? '', /libgreet-devel >= 2 is needed by greeter/);
+  } finally {
+    await t.remove();
+  }
+});
+
+test('with an imported root, the sandbox sees that root (read-only), not the host', async () => {
+  const t = await tempDir('sbx-root');
+  try {
+    // A tarball root holding only a static busybox.
+    const tree = join(t.path, 'tree');
+    await mkdir(join(tree, 'usr/bin'), { recursive: true });
+    await mkdir(join(tree, 'etc'), { recursive: true });
+    await cp('/bin/busybox', join(tree, 'usr/bin/busybox'));
+    await writeFile(join(tree, 'etc/os-release'), 'ID=tiny\n');
+    execFileSync('sh', ['-c', 'ln -s busybox usr/bin/sh && ln -s usr/bin bin && tar -czf ../root.tar.gz --owner=0 --group=0 .'], { cwd: tree });
+    const cacheDir = join(t.path, 'cache');
+    const root = await resolveBuildRoot({ type: 'tarball', path: join(t.path, 'root.tar.gz'), provides: [] }, await DigestCache.open(cacheDir));
+    const rootDir = await materializeRoot(root.identity, root.blobs, cacheDir);
+    const layout = await rootLayout(rootDir);
+    assert.deepEqual(layout.symlinks, [{ name: 'bin', target: 'usr/bin' }]);
+    const spec: SandboxSpec = {
+      trees: [
+        { target: '/usr', layers: [join(rootDir, 'usr')] },
+        { target: '/etc', layers: [join(rootDir, 'etc')] },
+      ],
+      binds: [],
+      symlinks: layout.symlinks.map((link) => ({ path: `/${link.name}`, target: link.target })),
+      tmpfs: ['/tmp'],
+      env: { PATH: '/usr/bin' },
+      cwd: '/',
+      command: ['/bin/sh', '-c', 'cat /etc/os-release; test -e /usr/bin/rpmbuild && echo HOST-VISIBLE; busybox touch /usr/bin/x || echo READ-ONLY'],
+      scratchDir: join(t.path, 'mnt'),
+    };
+    const result = await runInBubblewrap(spec, { logFile: join(t.path, 'log') });
+    assert.equal(result.exitCode, 0, result.all);
+    assert.match(result.stdout, /^ID=tiny$/m);
+    assert.doesNotMatch(result.stdout, /HOST-VISIBLE/);
+    assert.match(result.stdout, /READ-ONLY/);
   } finally {
     await t.remove();
   }
