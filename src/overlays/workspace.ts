@@ -10,6 +10,7 @@ import { StrataError } from '../util/errors.js';
 import { isInside, toPosix, walkTree } from '../util/paths.js';
 import { ArchiveFiles, ArchiveProblem } from './files/archive.js';
 import { entryData, LooseFiles, type FileEntry, type FileSet } from './files/tree.js';
+import { decodeText } from './files/select.js';
 import { OverlayFailure, type OverlayContext } from './types/type.js';
 import { sourcePath } from './source-path.js';
 
@@ -58,12 +59,14 @@ export class Workspace implements OverlayContext {
   }
 
   static async load(model: DistroModel, component: Component): Promise<Workspace> {
-    const spec = await readFile(component.specPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    const bytes = await readFile(component.specPath).catch((error: NodeJS.ErrnoException) => {
       throw new StrataError(`cannot read the spec ${toPosix(relative(model.root, component.specPath))}: ${error.code ?? error.message}`, {
         component: component.name,
         location: component.definedAt,
       });
     });
+    // Old specs carry Latin-1 in their changelog: read as such rather than mangle it; rendered specs are UTF-8.
+    const spec = decodeText(bytes).text;
     return new Workspace(model, component, spec, await loadFolder(component, basename(component.specPath)));
   }
 
