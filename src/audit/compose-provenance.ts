@@ -12,7 +12,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ComposeStep, InstalledPackage } from '../compose/context.js';
 import type { Arch, DistroModel, ImageDefinition } from '../config/model.js';
-import { defaultRepo, packagesFor } from '../compose/image.js';
+import { packagesFor } from '../compose/image.js';
 import { MANIFEST_FILE } from '../compose/manifest.js';
 import { SBOM_FILE } from '../compose/steps/write_sbom.js';
 import { hashRecord, sha256File } from '../util/hash.js';
@@ -48,16 +48,14 @@ export interface ImageStatementInput {
 export async function imageStatement(input: ImageStatementInput): Promise<Statement> {
   const { model, arch } = input;
   const names = (await readdir(input.dir)).filter((name) => name !== MANIFEST_FILE && name !== SBOM_FILE && !name.endsWith(PROVENANCE_SUFFIX)).sort();
-  const repo = defaultRepo(model, arch);
   const packages = input.installed.map((pkg) => ({
     nevra: pkg.nevra,
     component: pkg.component,
-    file: { path: join(repo, pkg.rpmFile), sha256: pkg.rpmSha256 },
+    file: { path: pkg.rpmFile, sha256: pkg.rpmSha256 },
   }));
   const definition = definitionFor(input.image, arch);
   const sbom = join(input.dir, SBOM_FILE);
   return imageProvenance({
-    root: model.root,
     configFingerprint: model.fingerprint,
     sourceDateEpoch: model.distro.sourceDateEpoch,
     arch,

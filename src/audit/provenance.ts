@@ -87,8 +87,6 @@ export interface ImagePackage {
 }
 
 export interface ImageProvenanceInput {
-  /** Project root: every path in the statement is written relative to it. */
-  root: string;
   /** DistroModel.fingerprint. */
   configFingerprint: string;
   sourceDateEpoch: number;
@@ -127,14 +125,6 @@ async function exists(path: string): Promise<boolean> {
 
 async function digestOf(file: ArtifactFile): Promise<string> {
   return file.sha256 ?? (await sha256File(file.path));
-}
-
-async function describeFile(root: string, file: ArtifactFile, annotations?: Record<string, string>): Promise<ResourceDescriptor> {
-  return {
-    name: projectPath(root, file.path),
-    digest: { sha256: await digestOf(file) },
-    ...(annotations ? { annotations } : {}),
-  };
 }
 
 /** Subjects are named by file name: that is how a consumer finds the artifact in a repo or image folder. */
@@ -235,8 +225,10 @@ export async function writeRpmProvenance(input: RpmProvenanceInput): Promise<str
 export async function imageProvenance(input: ImageProvenanceInput): Promise<Statement> {
   const packages = [...input.packages].sort((a, b) => (a.nevra < b.nevra ? -1 : a.nevra > b.nevra ? 1 : 0));
   const resolved = await Promise.all(
+    // Named by file name, as in the repository's metadata: the repository may live anywhere (compose --repo).
     packages.map(async (pkg) => ({
-      ...(await describeFile(input.root, pkg.file)),
+      name: basename(pkg.file.path),
+      digest: { sha256: await digestOf(pkg.file) },
       annotations: { role: 'package', nevra: pkg.nevra, ...(pkg.component ? { component: pkg.component } : {}) },
     })),
   );

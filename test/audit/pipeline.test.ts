@@ -109,7 +109,7 @@ test('the image statement validates and names the image files and installed RPMs
   }
   const packages = statement.predicate.buildDefinition.resolvedDependencies;
   assert.deepEqual(packages.map((p) => p.annotations?.nevra), ['fx-app-1.0-2.fx1.noarch', 'fx-lib-1.0-2.fx1.noarch', 'fx-shell-1.0-1.fx1.noarch']);
-  for (const pkg of packages) assert.equal(pkg.digest?.sha256, sha256(await readFile(join(project, pkg.name!))), pkg.name);
+  for (const pkg of packages) assert.equal(pkg.digest?.sha256, sha256(await readFile(join(repo, pkg.name!))), pkg.name);
   assert.equal(statement.predicate.buildDefinition.internalParameters.verityRootHash, manifest.verity?.rootHash);
   const written = await writeProvenanceBeside(statementHomes(imageDir, manifest.filesystem.file, manifest.disk?.file ?? null), statement);
   assert.deepEqual(written.map((p) => p.slice(imageDir.length + 1)), ['root.erofs.intoto.json', 'disk.raw.intoto.json']);
