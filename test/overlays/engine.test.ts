@@ -198,3 +198,19 @@ test('the fingerprint follows content and overlay definitions, not where they ar
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('a spec in Latin-1 (old changelogs) is read as such, never mangled', async () => {
+  const work = tempDir();
+  try {
+    const dir = join(work, 'latin');
+    mkdirSync(dir);
+    const head = 'Name: latin\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\n%description\nd\n%changelog\n* Mon Jan 01 2001 Ren';
+    writeFileSync(join(dir, 'latin.spec'), Buffer.concat([Buffer.from(head), Buffer.from([0xe9]), Buffer.from(' <r@example.invalid> - 1-1\n- x\n')]));
+    const component = componentAt(dir, [overlay(1, 'spec-set-tag', { tag: 'Release', value: '2' })]);
+    const rendered = await renderComponent(modelWith([component], work), component);
+    assert.match(rendered.specText, /^Release: 2$/m);
+    assert.match(rendered.specText, /^\* Mon Jan 01 2001 René <r@example\.invalid> - 1-1$/m);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
