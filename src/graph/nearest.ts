@@ -9,11 +9,12 @@ import { editDistance } from '../util/suggest.js';
 export class NameFinder {
   private readonly sorted: string[];
   private readonly byHead = new Map<string, string[]>();
+  private readonly memo = new Map<string, string[]>();
 
   constructor(names: Iterable<string>) {
     this.sorted = [...new Set(names)].sort();
     for (const name of this.sorted) {
-      const head = name.slice(0, 2).toLowerCase();
+      const head = headOf(name);
       const list = this.byHead.get(head);
       if (list) list.push(name);
       else this.byHead.set(head, [name]);
@@ -21,6 +22,15 @@ export class NameFinder {
   }
 
   nearest(word: string, limit = 5): string[] {
+    const key = `${limit}\u0000${word}`;
+    const known = this.memo.get(key);
+    if (known) return known;
+    const found = this.search(word, limit);
+    this.memo.set(key, found);
+    return found;
+  }
+
+  private search(word: string, limit: number): string[] {
     const scored = new Map<string, number>();
     // Neighbours in sorted order share the longest prefixes.
     let lo = 0;
@@ -36,7 +46,7 @@ export class NameFinder {
       if (commonPrefix(name, word) >= minPrefix) scored.set(name, editDistance(name, word));
     }
     const budget = Math.max(2, Math.floor(word.length / 4));
-    for (const name of this.byHead.get(word.slice(0, 2).toLowerCase()) ?? []) {
+    for (const name of this.byHead.get(headOf(word)) ?? []) {
       if (Math.abs(name.length - word.length) > budget || scored.has(name)) continue;
       const distance = editDistance(name, word);
       if (distance <= budget) scored.set(name, distance);
@@ -47,6 +57,16 @@ export class NameFinder {
       .slice(0, limit)
       .map(([name]) => name);
   }
+}
+
+/**
+ * The bucket a name is compared in: its first two letters, or for a namespaced
+ * capability (`pkgconfig(x)`, `perl(X::Y)`) the namespace plus the first two
+ * letters inside it, since thousands of names share each namespace.
+ */
+function headOf(name: string): string {
+  const m = /^([^(]+)\((.{0,2})/.exec(name);
+  return (m ? `${m[1]}(${m[2]}` : name.slice(0, 2)).toLowerCase();
 }
 
 function commonPrefix(a: string, b: string): number {

@@ -58,7 +58,13 @@ export function globToRegExp(glob: string): RegExp {
 export class ProviderIndex {
   private readonly byName = new Map<string, Provider[]>();
   private readonly files = new Map<string, Provider[]>();
-  private readonly globs: Array<{ pattern: RegExp; provider: Provider }> = [];
+  /**
+   * %files globs by the folder they list entries of (`/usr/lib64` for
+   * `/usr/lib64/libx.so.1*`), so a path is only tested against the globs of its
+   * own folders; globs with wildcards in a folder part are tested always.
+   */
+  private readonly globsByDir = new Map<string, Array<{ pattern: RegExp; provider: Provider }>>();
+  private readonly deepGlobs: Array<{ pattern: RegExp; provider: Provider }> = [];
   /** Components not built for this arch: never providers, but named in hints. */
   readonly unbuildable = new Map<string, SpecFacts>();
 
@@ -81,8 +87,15 @@ export class ProviderIndex {
         }
         for (const path of sub.files) {
           const provider: Provider = { ...base, provide: { raw: path, name: path, flag: null, evr: null }, kind: 'file' };
-          if (globChars.test(path)) this.globs.push({ pattern: globToRegExp(path.replace(/\/$/, '')), provider });
-          else this.add(this.files, path.replace(/\/$/, ''), provider);
+          const bare = path.replace(/\/$/, '');
+          if (!globChars.test(bare)) {
+            this.add(this.files, bare, provider);
+            continue;
+          }
+          const glob = { pattern: globToRegExp(bare), provider };
+          const dir = bare.slice(0, bare.lastIndexOf('/')) || '/';
+          if (globChars.test(dir)) this.deepGlobs.push(glob);
+          else this.globsByDir.set(dir, [...(this.globsByDir.get(dir) ?? []), glob]);
         }
       }
     }
@@ -110,10 +123,13 @@ export class ProviderIndex {
    */
   private fileProviders(path: string): Provider[] {
     const out = [...(this.files.get(path) ?? [])];
-    for (const { pattern, provider } of this.globs) if (pattern.test(path)) out.push(provider);
-    for (let parent = path.slice(0, path.lastIndexOf('/')); parent.length > 1; parent = parent.slice(0, parent.lastIndexOf('/'))) {
-      for (const provider of this.files.get(parent) ?? []) {
-        if (!provider.provide.raw.endsWith('/')) out.push(provider);
+    // `path` itself, then each folder above it: a folder entry without %dir ships everything below it.
+    for (let target = path; target.length > 1; target = target.slice(0, target.lastIndexOf('/')) || '/') {
+      const below = target !== path;
+      if (below) for (const provider of this.files.get(target) ?? []) if (!provider.provide.raw.endsWith('/')) out.push(provider);
+      const dir = target.slice(0, target.lastIndexOf('/')) || '/';
+      for (const { pattern, provider } of [...(this.globsByDir.get(dir) ?? []), ...this.deepGlobs]) {
+        if ((!below || !provider.provide.raw.endsWith('/')) && pattern.test(target)) out.push(provider);
       }
     }
     return out;

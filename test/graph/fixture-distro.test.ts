@@ -81,6 +81,7 @@ test('strata graph --json, deps and rdeps on the fixture distro', async (t) => {
   assert.match(dot.stdout, /"app" -> "libfoo2" \[label="libfoo-devel >= 2.0"\]/);
   assert.doesNotMatch(dot.stdout, /"cyc-a"/);
   const deps = await cli('deps', 'app', '--arch', 'x86_64');
+  assert.equal(deps.exitCode, 0, deps.stderr);
   assert.match(deps.stdout, /libfoo-devel >= 2\.0\s+libfoo2\/libfoo2-devel \(libfoo-devel = 2\.4\), explicit provide/);
   assert.match(deps.stdout, /libfoo-devel >= 3\s+UNRESOLVED/);
   const rdeps = await cli('rdeps', 'libfoo1', '--json');
