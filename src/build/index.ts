@@ -302,9 +302,10 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
           .filter((job) => job.publishTo.includes(arch))
           .flatMap((job) => {
             const entry = states.get(job.id)?.entry;
-            return entry ? entry.artifacts.map((artifact) => ({ ...artifact, path: buildCache.artifactPath(entry, artifact) })) : [];
+            return entry ? entry.artifacts.map((artifact) => ({ ...artifact, component: job.component, path: buildCache.artifactPath(entry, artifact) })) : [];
           });
-        await publishRepo(repoDir(model, arch), packages, model.distro.sourceDateEpoch, signal);
+        const partial = (options.components ?? []).length > 0;
+        await publishRepo(repoDir(model, arch), packages, model.distro.sourceDateEpoch, partial, signal);
         repos[arch] = repoDir(model, arch);
       }
     } finally {

@@ -4,6 +4,7 @@
  * name and swapped in whole. Metadata is reproducible: RPM mtimes set to
  * SOURCE_DATE_EPOCH, `--revision` and `--set-timestamp-to-revision`, no
  * sqlite databases. An unchanged set of RPMs leaves the folder untouched.
+ * A build of some components replaces just their RPMs and keeps the others'.
  */
 import { copyFile, link, readFile, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { hashRecord } from '../util/hash.js';
 import { run } from '../util/process.js';
 
 export interface RepoPackage {
+  /** The component that built it. */
+  component: string;
   file: string;
   sha256: string;
   size: number;
@@ -29,9 +32,34 @@ async function placeFile(source: string, target: string): Promise<void> {
   }
 }
 
-/** Writes the repository unless it already holds exactly these RPMs. Returns whether it changed. */
-export async function publishRepo(dir: string, packages: RepoPackage[], sourceDateEpoch: number, signal?: AbortSignal): Promise<boolean> {
-  const sorted = [...packages].sort((a, b) => (a.file < b.file ? -1 : 1));
+interface Stamp {
+  identity: string;
+  packages: Array<Omit<RepoPackage, 'path'>>;
+}
+
+async function readStamp(dir: string): Promise<Stamp | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, STAMP), 'utf8')) as Stamp;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Writes the repository unless it already holds exactly these RPMs. With
+ * `keepOthers`, the RPMs of components not among `packages` stay as they are.
+ * Returns whether the folder changed.
+ */
+export async function publishRepo(dir: string, packages: RepoPackage[], sourceDateEpoch: number, keepOthers: boolean, signal?: AbortSignal): Promise<boolean> {
+  const all = [...packages];
+  if (keepOthers) {
+    const built = new Set(packages.map((p) => p.component));
+    for (const kept of (await readStamp(dir))?.packages ?? []) {
+      if (built.has(kept.component) || !(await stat(join(dir, kept.file)).catch(() => null))) continue;
+      all.push({ ...kept, path: join(dir, kept.file) });
+    }
+  }
+  const sorted = all.sort((a, b) => (a.file < b.file ? -1 : 1));
   const identity = hashRecord({ packages: sorted.map((p) => [p.file, p.sha256]), sourceDateEpoch, format: 1 });
   if (await upToDate(dir, identity, sorted)) return false;
   await replaceDirAtomic(dir, async (tmp) => {
@@ -46,15 +74,16 @@ export async function publishRepo(dir: string, packages: RepoPackage[], sourceDa
       ['--quiet', '--no-database', '--workers', '1', '--revision', String(sourceDateEpoch), '--set-timestamp-to-revision', '--general-compress-type', 'gz', tmp],
       { env: { SOURCE_DATE_EPOCH: String(sourceDateEpoch) }, signal },
     );
-    await writeFileAtomic(join(tmp, STAMP), `${JSON.stringify({ identity, packages: sorted.map((p) => ({ file: p.file, sha256: p.sha256, size: p.size })) }, null, 1)}\n`);
+    const stamp: Stamp = { identity, packages: sorted.map(({ component, file, sha256, size }) => ({ component, file, sha256, size })) };
+    await writeFileAtomic(join(tmp, STAMP), `${JSON.stringify(stamp, null, 1)}\n`);
   });
   return true;
 }
 
 async function upToDate(dir: string, identity: string, packages: RepoPackage[]): Promise<boolean> {
   try {
-    const stamp = JSON.parse(await readFile(join(dir, STAMP), 'utf8')) as { identity: string };
-    if (stamp.identity !== identity) return false;
+    const stamp = await readStamp(dir);
+    if (stamp?.identity !== identity) return false;
     for (const pkg of packages) {
       if ((await stat(join(dir, pkg.file))).size !== pkg.size) return false;
     }

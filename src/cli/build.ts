@@ -8,7 +8,7 @@ import { paint } from '../util/log.js';
 
 interface BuildArgs {
   components: string[];
-  arch?: string[];
+  arch?: string | string[];
   allArches: boolean;
   jobs?: number;
   keepGoing: boolean;
@@ -40,7 +40,7 @@ function summaryText(summary: BuildSummary, root: string, explain: boolean, verb
 
 function selectedArches(args: BuildArgs, distroArches: Arch[]): Arch[] {
   if (args.allArches) return distroArches;
-  const wanted = (args.arch ?? []).map(String);
+  const wanted = [args.arch ?? []].flat().map(String);
   if (wanted.length === 0) return [distroArches.includes(HOST_ARCH) ? HOST_ARCH : distroArches[0]!];
   for (const arch of wanted) {
     if (!distroArches.includes(arch as Arch)) throw usageError(`the distro is not built for ${arch}`, `its arches: ${distroArches.join(', ')}`);
@@ -61,7 +61,8 @@ export default defineCommand<BuildArgs>({
   builder: (yargs) =>
     yargs
       .positional('components', { type: 'string', array: true, default: [] as string[], describe: 'components to build, with what they need (default: all)' })
-      .option('arch', { type: 'string', array: true, choices: [...ARCHES], describe: 'target arch (repeatable; default: the host arch)' })
+      // Not `array`: that would swallow the component names after it; repeating the flag collects.
+      .option('arch', { type: 'string', choices: [...ARCHES], describe: 'target arch (repeat for several; default: the host arch)' })
       .option('all-arches', { type: 'boolean', default: false, describe: 'build for every arch of the distro' })
       .option('jobs', { alias: 'j', type: 'number', requiresArg: true, describe: 'parallel jobs (default: [build] jobs, else one per core)' })
       .option('keep-going', { alias: 'k', type: 'boolean', default: false, describe: 'after a failure, still build everything that does not depend on it' })

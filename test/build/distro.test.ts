@@ -61,6 +61,13 @@ test('build, no-op rebuild, an overlay change, a dependency change: only what ch
     assert.deepEqual(statusOf(fourth), { 'greeter/x86_64': 'built', 'hello/x86_64': 'cached', 'libgreet/noarch': 'built' });
     assert.ok(fourth.jobs.find((j) => j.job === 'libgreet/noarch')!.explain!.some((r) => /^source greet\.h changed/.test(r)));
     assert.deepEqual(fourth.jobs.find((j) => j.job === 'greeter/x86_64')!.explain, ['dependency libgreet-devel was rebuilt with different bytes']);
+
+    // Building one component (and what it needs) keeps the other components' RPMs in the repository.
+    const model = await loadProject({ cwd: dir });
+    const only = await buildDistro(model, { arches: ['x86_64'], components: ['hello'], log: memoryLogger() });
+    assert.deepEqual(only.jobs.map((j) => j.job), ['hello/x86_64']);
+    const after = (await readdir(repoDir(model, 'x86_64'))).filter((f) => f.endsWith('.rpm')).sort();
+    assert.deepEqual(after, ['greeter-1.0-3.tp1.x86_64.rpm', 'hello-1.0-1.tp1.x86_64.rpm', 'libgreet-devel-2.1-1.tp1.noarch.rpm']);
   } finally {
     await t.remove();
   }
