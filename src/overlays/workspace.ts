@@ -43,7 +43,7 @@ export class Workspace implements OverlayContext {
   readonly specFile: string;
   spec: string;
   readonly loose: LooseFiles;
-  private readonly archives = new Map<string, { entry: FileEntry; files: ArchiveFiles }>();
+  private readonly archives = new Map<string, { entry: FileEntry; requestedRoot: string | undefined; files: ArchiveFiles }>();
   private overlay: OverlaySpec | null = null;
 
   private constructor(
@@ -84,10 +84,11 @@ export class Workspace implements OverlayContext {
       ]);
     }
     const open = this.archives.get(archive.name);
-    if (open && open.entry === entry && open.files.root === (archive.root ?? open.files.root)) return open.files;
+    // An archive stays open (and parsed) while its bytes and the root asked for stay the same.
+    if (open && open.entry === entry && open.requestedRoot === archive.root) return open.files;
     try {
       const files = await ArchiveFiles.open(archive.name, await entryData(entry), archive.root);
-      this.archives.set(archive.name, { entry, files });
+      this.archives.set(archive.name, { entry, requestedRoot: archive.root, files });
       return files;
     } catch (error) {
       if (error instanceof ArchiveProblem) throw new OverlayFailure(`archive '${archive.name}' ${error.message}`, archive.root !== undefined && /archive-root/.test(error.message) ? 'archive-root' : 'archive');

@@ -1,6 +1,7 @@
 /**
  * Every overlay type strata knows. Adding a type is a new folder plus one line
- * here; the engine, validation and docs iterate this list.
+ * here; the engine and validation iterate this list, and a test holds
+ * docs/overlays.md to it.
  */
 import specAddTag from './spec-add-tag/index.js';
 import specInsertTag from './spec-insert-tag/index.js';
