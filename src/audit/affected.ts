@@ -6,23 +6,24 @@
  * a component's folder or spec, the TOML lines that define a component, its
  * overlays or an image, an overlay's `source` payload, or something every
  * build sees (distro/rpm/build/graph settings, macro files, the build root).
- * TOML files are attributed line by line, so an edit to one component's
- * overlay in a shared file affects that component only, and a comment edit
- * affects nothing. `expandAffected` then follows the build graph to every
+ * Config files are compared by value (old and new parsed), so an edit to one
+ * component's overlay in a shared file affects that component only, and a
+ * comment edit affects nothing. `expandAffected` then follows the build graph to every
  * component that build-requires an affected one (per arch), and the package
  * closure of each image to the images that contain an affected component.
  */
 import { existsSync } from 'node:fs';
+import TOML from '@iarna/toml';
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { readConfigFile } from '../config/config-file.js';
 import { globMatcher, hasGlobMagic } from '../config/glob.js';
 import type { Arch, DistroModel } from '../config/model.js';
-import { scanPositions } from '../config/toml-positions.js';
 import type { BuildGraph } from '../graph/model.js';
 import type { SpecFacts } from '../spec/model.js';
+import { canonicalJson } from '../util/hash.js';
 import { isInside, toPosix } from '../util/paths.js';
-import { changedLines, fileAtCommit, projectRelative, type GitChanges } from './git.js';
+import { fileAtCommit, projectRelative, type GitChanges } from './git.js';
 import { imageClosures } from './closure.js';
 
 /** What one changed file affects. */
@@ -39,92 +40,65 @@ export interface PathEffect {
 
 const NONE = (path: string, reason: string): PathEffect => ({ path, everything: false, components: [], images: [], reason });
 
-/** Top-level config keys whose change can alter every build. */
-const GLOBAL_KEYS = new Set(['distro', 'rpm', 'build', 'graph', 'include', 'component-globs']);
-
 function unique(items: Iterable<string>): string[] {
   return [...new Set(items)].sort();
 }
 
-/** Lines that mean nothing to TOML: a change to them changes no build. */
-function inert(line: string | undefined): boolean {
-  return line === undefined || /^\s*(#.*)?$/.test(line);
+/** A TOML file's parsed content; an absent file is empty. */
+function parseToml(text: string | null): Record<string, unknown> {
+  return text === null ? {} : (TOML.parse(text) as Record<string, unknown>);
 }
+
+function table(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+const same = (a: unknown, b: unknown): boolean => canonicalJson(a ?? null) === canonicalJson(b ?? null);
 
 /**
- * The key path that owns each line of a TOML text: the last key (or table
- * header) that starts at or before it. Values spanning lines belong to their key.
+ * What a change to one config file affects, from the values it defines
+ * before and after (so a comment or formatting edit affects nothing, and an
+ * edit to one component's overlays affects that component only, whatever
+ * else the file holds).
  */
-function lineOwners(text: string): (line: number) => ReadonlyArray<string | number> {
-  const starts = [...scanPositions(text)]
-    .map(([id, pos]) => ({ line: pos.key.line, path: JSON.parse(id) as Array<string | number> }))
-    .sort((a, b) => a.line - b.line || a.path.length - b.path.length);
-  return (line) => {
-    let owner: ReadonlyArray<string | number> = [];
-    for (const start of starts) {
-      if (start.line > line) break;
-      owner = start.path;
-    }
-    return owner;
-  };
-}
-
-interface Attribution {
-  everything: string[];
-  components: string[];
-  images: string[];
-}
-
-/** Adds what the key path owning a changed line affects. */
-function attribute(model: DistroModel, path: ReadonlyArray<string | number>, into: Attribution): void {
-  const [top, name] = path;
-  if (top === undefined) return;
-  if (top === 'components' && typeof name === 'string') {
-    // A component that no longer exists was removed: the images that held it change.
-    if (model.components[name]) into.components.push(name);
-    else into.images.push(...Object.keys(model.images));
-  } else if (top === 'images' && typeof name === 'string') {
-    if (model.images[name]) into.images.push(name);
-  } else if (typeof top === 'string' && (GLOBAL_KEYS.has(top) || top === 'components' || top === 'images')) {
-    into.everything.push(`[${top}]`);
-  } else {
-    // A key strata does not know would have failed validation; be safe.
-    into.everything.push(String(top));
-  }
-}
-
 async function classifyToml(model: DistroModel, changes: GitChanges, absPath: string): Promise<PathEffect> {
   const path = projectRelative(model.root, absPath);
-  const before = await fileAtCommit(changes.repoRoot, changes.base, absPath);
-  const after = await readFile(absPath, 'utf8').catch(() => null);
-  const lines = await changedLines(changes, absPath);
-  const into: Attribution = { everything: [], components: [], images: [] };
-  const sides: Array<[string | null, Array<{ start: number; count: number }>]> = [
-    [before, lines.removed],
-    [after, lines.added],
-  ];
+  let before: Record<string, unknown>;
+  let after: Record<string, unknown>;
   try {
-    for (const [text, ranges] of sides) {
-      if (text === null || ranges.length === 0) continue;
-      const owner = lineOwners(text);
-      const textLines = text.split('\n');
-      for (const range of ranges) {
-        for (let line = range.start; line < range.start + range.count; line++) {
-          if (!inert(textLines[line - 1])) attribute(model, owner(line), into);
-        }
+    before = parseToml(await fileAtCommit(changes.repoRoot, changes.base, absPath));
+    after = parseToml(await readFile(absPath, 'utf8').catch(() => null));
+  } catch {
+    return { path, everything: true, components: [], images: [], reason: 'a config file that is not valid TOML on one side' };
+  }
+  const everything: string[] = [];
+  const components: string[] = [];
+  const images: string[] = [];
+  for (const key of unique([...Object.keys(before), ...Object.keys(after)])) {
+    if (same(before[key], after[key])) continue;
+    if (key !== 'components' && key !== 'images') {
+      everything.push(`[${key}]`);
+      continue;
+    }
+    const old = table(before[key]);
+    const now = table(after[key]);
+    for (const name of unique([...Object.keys(old), ...Object.keys(now)])) {
+      if (same(old[name], now[name])) continue;
+      if (key === 'images') {
+        if (model.images[name]) images.push(name);
+      } else if (model.components[name]) {
+        components.push(name);
+      } else {
+        // A component that no longer exists was removed: the images that held it change.
+        images.push(...Object.keys(model.images));
       }
     }
-  } catch {
-    return { path, everything: true, components: [], images: [], reason: 'config file that cannot be parsed line by line' };
   }
-  if (into.everything.length > 0) {
-    return { path, everything: true, components: [], images: [], reason: `changes ${unique(into.everything).join(', ')}` };
-  }
-  const components = unique(into.components);
-  const images = unique(into.images);
-  if (components.length === 0 && images.length === 0) return NONE(path, 'only comments or blank lines changed');
-  const what = [...components.map((c) => `component ${c}`), ...images.map((i) => `image ${i}`)];
-  return { path, everything: false, components, images, reason: `changes the definition of ${what.join(', ')}` };
+  if (everything.length > 0) return { path, everything: true, components: [], images: [], reason: `changes ${everything.join(', ')}` };
+  const affected = { components: unique(components), images: unique(images) };
+  if (affected.components.length === 0 && affected.images.length === 0) return NONE(path, 'no value changed (comments or formatting only)');
+  const what = [...affected.components.map((c) => `component ${c}`), ...affected.images.map((i) => `image ${i}`)];
+  return { path, everything: false, ...affected, reason: `changes the definition of ${what.join(', ')}` };
 }
 
 /**

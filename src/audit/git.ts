@@ -2,7 +2,6 @@
  * What git says changed in a project since a ref: the input of `strata affected`.
  * Only plumbing-stable git commands are used, with `-z` where paths are listed.
  */
-import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { StrataError } from '../util/errors.js';
 import { isInside, toPosix } from '../util/paths.js';
@@ -16,8 +15,6 @@ export interface GitChanges {
   repoRoot: string;
   /** Absolute paths inside the project that differ between `base` and the working tree (committed, staged, unstaged or untracked). */
   paths: string[];
-  /** The subset of `paths` git does not track yet. */
-  untracked: string[];
 }
 
 async function git(repoRoot: string, args: string[], allowFailure = false) {
@@ -68,35 +65,13 @@ export async function changesSince(projectRoot: string, ref: string): Promise<Gi
   };
   const untracked = nulList(others.stdout).map(inProject).filter((p): p is string => p !== null);
   const tracked = nulList(diff.stdout).map(inProject).filter((p): p is string => p !== null);
-  return { ref, base, repoRoot, paths: [...new Set([...tracked, ...untracked])].sort(), untracked };
+  return { ref, base, repoRoot, paths: [...new Set([...tracked, ...untracked])].sort() };
 }
 
 /** The text of a file at a commit, or null when it did not exist there. */
 export async function fileAtCommit(repoRoot: string, commit: string, absPath: string): Promise<string | null> {
   const shown = await git(repoRoot, ['show', `${commit}:${toPosix(relative(repoRoot, absPath))}`], true);
   return shown.exitCode === 0 ? shown.stdout : null;
-}
-
-/** 1-based line ranges that changed: `removed` in the base version, `added` in the working tree. */
-export interface LineChanges {
-  removed: Array<{ start: number; count: number }>;
-  added: Array<{ start: number; count: number }>;
-}
-
-export async function changedLines(changes: GitChanges, absPath: string): Promise<LineChanges> {
-  if (changes.untracked.includes(absPath)) {
-    const text = await readFile(absPath, 'utf8');
-    return { removed: [], added: [{ start: 1, count: text.split('\n').length }] };
-  }
-  const diff = await git(changes.repoRoot, ['diff', '-U0', '--no-renames', '--no-color', changes.base, '--', toPosix(relative(changes.repoRoot, absPath))]);
-  const result: LineChanges = { removed: [], added: [] };
-  for (const match of diff.stdout.matchAll(/^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/gm)) {
-    const removedCount = match[2] === undefined ? 1 : Number(match[2]);
-    const addedCount = match[4] === undefined ? 1 : Number(match[4]);
-    if (removedCount > 0) result.removed.push({ start: Number(match[1]), count: removedCount });
-    if (addedCount > 0) result.added.push({ start: Number(match[3]), count: addedCount });
-  }
-  return result;
 }
 
 /** Project-relative, '/'-separated form of a path for reports. */

@@ -55,6 +55,7 @@ const cases: Array<[string, (dir: string) => Promise<void>, Record<string, Omit<
   ['an overlay edit in a shared file affects only its component', (dir) => replaceIn(join(dir, 'overlays/apps.toml'), 'value = "3%{?dist}"', 'value = "4%{?dist}"'), { 'overlays/apps.toml': only(['fx-tool']) }],
   ['an overlay added to a component', (dir) => appendFile(join(dir, 'overlays/apps.toml'), '\n[[components.fx-app.overlays]]\ntype = "spec-set-tag"\ntag = "Epoch"\nvalue = "1"\n'), { 'overlays/apps.toml': only(['fx-app']) }],
   ['a comment edit affects nothing', (dir) => replaceIn(join(dir, 'overlays/apps.toml'), '# must affect that program only.', '# must affect that one program only.'), { 'overlays/apps.toml': nothing }],
+  ['a formatting-only edit affects nothing', (dir) => replaceIn(join(dir, 'overlays/apps.toml'), 'value = "3%{?dist}"', "value   =   '3%{?dist}'   # same value"), { 'overlays/apps.toml': nothing }],
   ['an overlay payload affects the components whose overlays read it', (dir) => appendFile(join(dir, 'overlays/files/fx-app.msg'), 'more\n'), { 'overlays/files/fx-app.msg': only(['fx-app']) }],
   ['a spec edit affects its component', (dir) => replaceIn(join(dir, 'specs/fx-lib/fx-lib.spec'), 'Version:        1.0', 'Version:        1.1'), { 'specs/fx-lib/fx-lib.spec': only(['fx-lib']) }],
   ['a new untracked source affects its component', (dir) => writeFile(join(dir, 'specs/fx-tool/extra.txt'), 'new\n'), { 'specs/fx-tool/extra.txt': only(['fx-tool']) }],
