@@ -15,6 +15,7 @@ import { checkArch, findImage, imageDir, packagesFor, reposFor } from './image.j
 import { readManifest, type ImageManifest } from './manifest.js';
 import { installPackages } from './steps/install_packages.js';
 import { minimiseTree } from './steps/minimise_tree.js';
+import { checkElfArch } from './steps/check_elf_arch.js';
 import { makeFilesystem } from './steps/make_filesystem.js';
 import { makeVerity } from './steps/make_verity.js';
 import { signVerity } from './steps/sign_verity.js';
@@ -33,6 +34,7 @@ export { checkArch, defaultArch, defaultRepo, findImage, imageDir, packagesFor }
 export const STEPS: readonly ComposeStep[] = [
   installPackages,
   minimiseTree,
+  checkElfArch,
   makeFilesystem,
   makeVerity,
   signVerity,

@@ -16,7 +16,7 @@ import { StrataError } from '../../src/util/errors.js';
 import { sha256File, sha256Hex } from '../../src/util/hash.js';
 import { walkTree } from '../../src/util/paths.js';
 import { run } from '../../src/util/process.js';
-import { EPOCH, fixtureImage, fixtureModel, fixtureRepo } from './fixture.js';
+import { EPOCH, fixtureImage, fixtureModel, fixtureRepo, mislabelledAarch64Repo } from './fixture.js';
 import { extractFilesystem, flipByte, log } from './helpers.js';
 
 let repo: string;
@@ -197,4 +197,15 @@ test('extra repositories supply what the distro repository lacks', async () => {
   const model = fixtureModel(root, [fixtureImage({ extraRepos: [mirror] })]);
   const { manifest } = await composeImage(model, 'fx', 'x86_64', { log, repo: own });
   assert.deepEqual(manifest.packages.map((p) => p.name), ['fx-config', 'fx-filesystem', 'fx-init']);
+});
+
+test('an aarch64 image holding x86-64 machine code is refused, naming file and package', async () => {
+  const mislabelled = await mislabelledAarch64Repo();
+  const model = fixtureModel(await project());
+  await assert.rejects(composeImage(model, 'fx', 'aarch64', { log, repo: mislabelled }), (error: unknown) => {
+    assert.ok(error instanceof StrataError);
+    assert.match(error.message, /holds 1 ELF file\(s\) built for another architecture/);
+    assert.deepEqual(error.details, ['/usr/sbin/fx-init: x86_64', 'shipped by: fx-init']);
+    return true;
+  });
 });

@@ -15,8 +15,10 @@ export const FIXTURES = resolve(fileURLToPath(new URL('../../../test/fixtures/co
 export const EPOCH = 1767225600;
 
 /** The cross toolchain a spec's %build needs, as FIELD-NOTES describes for aarch64. */
-function crossDefines(arch: Arch): { args: string[]; env: Record<string, string> } {
+function crossDefines(arch: Arch, crossToolchain: boolean): { args: string[]; env: Record<string, string> } {
   if (arch === 'x86_64') return { args: [], env: {} };
+  // Without the toolchain macros: the mistake FIELD-NOTES warns of, host machine code in an aarch64 RPM.
+  if (!crossToolchain) return { args: ['--target', 'aarch64'], env: {} };
   const p = 'aarch64-linux-gnu-';
   const tools = { __cc: 'gcc', __cxx: 'g++', __strip: 'strip', __objdump: 'objdump', __ar: 'ar', __nm: 'nm', __ranlib: 'ranlib', __ld: 'ld' };
   return {
@@ -31,17 +33,22 @@ const repos = new Map<Arch, Promise<string>>();
 export function fixtureRepo(arch: Arch): Promise<string> {
   let repo = repos.get(arch);
   if (!repo) {
-    repo = buildRepo(arch);
+    repo = buildRepo(arch, true);
     repos.set(arch, repo);
   }
   return repo;
 }
 
-async function buildRepo(arch: Arch): Promise<string> {
+/** aarch64-labelled RPMs built with the host compiler (no cross toolchain macros). */
+export function mislabelledAarch64Repo(): Promise<string> {
+  return buildRepo('aarch64', false);
+}
+
+async function buildRepo(arch: Arch, crossToolchain: boolean): Promise<string> {
   const top = await mkdtemp(join(tmpdir(), `strata-fixture-${arch}-`));
   await mkdir(join(top, 'SOURCES'), { recursive: true });
   await cp(join(FIXTURES, 'src'), join(top, 'SOURCES'), { recursive: true });
-  const cross = crossDefines(arch);
+  const cross = crossDefines(arch, crossToolchain);
   const specs = (await readdir(join(FIXTURES, 'specs'))).filter((f) => f.endsWith('.spec')).sort();
   for (const spec of specs) {
     await run(

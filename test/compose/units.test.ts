@@ -7,6 +7,7 @@ import { parseDnfProblems } from '../../src/compose/steps/install_packages.js';
 import { vhdFooter, vhdGeometry } from '../../src/compose/steps/convert_disk.js';
 import { modinfoDepends, moduleName } from '../../src/compose/boot/modules.js';
 import { classifyConsole } from '../../src/compose/boot/index.js';
+import { elfMachine } from '../../src/compose/steps/check_elf_arch.js';
 import { packagesFor } from '../../src/compose/image.js';
 import { fixtureImage } from './fixture.js';
 
@@ -84,4 +85,19 @@ test('the console decides the boot outcome', () => {
   assert.equal(classifyConsole('booting...', 'STRATA-BOOT-OK', true).outcome, 'timeout');
   // The marker must be a line of its own, not part of the echoed command line.
   assert.equal(classifyConsole('Command line: marker=STRATA-BOOT-OK', 'STRATA-BOOT-OK', false).outcome, 'no-marker');
+});
+
+test('ELF headers name their machine', () => {
+  const header = (machine: number, bigEndian = false): Buffer => {
+    const b = Buffer.alloc(20);
+    b.writeUInt32BE(0x7f454c46, 0);
+    b[5] = bigEndian ? 2 : 1;
+    if (bigEndian) b.writeUInt16BE(machine, 18);
+    else b.writeUInt16LE(machine, 18);
+    return b;
+  };
+  assert.equal(elfMachine(header(183)), 183);
+  assert.equal(elfMachine(header(62, true)), 62);
+  assert.equal(elfMachine(Buffer.from('#!/bin/sh\necho not an ELF file')), null);
+  assert.equal(elfMachine(Buffer.from([0x7f, 0x45, 0x4c])), null);
 });

@@ -1,12 +1,13 @@
 /**
  * The boot-test initramfs: busybox-static, the kernel modules verity and the
- * image's filesystem need, the strata-verity helper and /init, as a
- * gzip-compressed newc cpio archive. It is cached under the key of all its
- * inputs, and built reproducibly (sorted entries, fixed times, gzip -n).
+ * image's filesystem need, the strata-verity helper and /init, as a newc cpio
+ * archive. It is cached under the key of all its inputs and built reproducibly
+ * (sorted entries, fixed times). It stays uncompressed: under TCG the guest
+ * kernel's gunzip costs more boot time than reading a few more megabytes.
  */
 import { chmod, copyFile, mkdir, mkdtemp, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Arch } from '../../config/model.js';
 import { hashRecord, sha256File } from '../../util/hash.js';
@@ -52,14 +53,15 @@ export interface InitramfsInputs {
 export async function buildInitramfs(inputs: InitramfsInputs, cacheDir: string, log: Logger, signal?: AbortSignal): Promise<string> {
   const moduleDir = join(inputs.kernelTree, 'lib/modules', inputs.kernelVersion);
   const plan = await planModules(moduleDir, WANTED_MODULES[inputs.arch]);
+  // The unpacked trees are named after their .deb's digest: their names, not their paths, identify them.
   const key = hashRecord({
     init: INIT_SCRIPT,
     modules: plan.order,
-    kernel: inputs.kernelTree,
-    busybox: inputs.busyboxTree,
+    kernel: basename(inputs.kernelTree),
+    busybox: basename(inputs.busyboxTree),
     helper: await sha256File(inputs.helper),
   });
-  const name = `initramfs-${inputs.arch}-${key.slice(0, 16)}.cpio.gz`;
+  const name = `initramfs-${inputs.arch}-${key.slice(0, 16)}.cpio`;
   const out = join(cacheDir, 'initramfs', name);
   if (await pathExists(out)) return out;
   log.info(`  building the boot-test initramfs (${plan.order.length} modules${plan.builtin.length > 0 ? `; built in: ${plan.builtin.join(', ')}` : ''})`);
@@ -80,10 +82,9 @@ export async function buildInitramfs(inputs: InitramfsInputs, cacheDir: string, 
     for (const entry of entries) if (entry.type !== 'symlink') await utimes(entry.absPath, 0, 0);
     await mkdir(dirname(out), { recursive: true });
     const list = entries.map((e) => e.path).join('\n');
-    const cpio = join(stage, '..', `${name}.cpio-${process.pid}`);
+    const cpio = `${out}.tmp-${process.pid}`;
     await run('cpio', ['--quiet', '-o', '-H', 'newc', '--reproducible', '-R', '0:0', '-O', cpio], { cwd: stage, input: `${list}\n`, signal });
-    await run('gzip', ['-n', '-9', cpio], { signal });
-    await rename(`${cpio}.gz`, out);
+    await rename(cpio, out);
   } finally {
     await rm(stage, { recursive: true, force: true });
   }
