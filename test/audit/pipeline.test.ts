@@ -95,6 +95,16 @@ test('why reads the rpm database inside the image when the repository no longer 
   }
 });
 
+test('why reads the rpm database inside a /usr image too', { skip: !root && 'composing needs root' }, async () => {
+  const tools = await composeImage(model, 'tools', 'x86_64', { log: memoryLogger() });
+  const toolsManifest = await readManifest(tools.outDir);
+  assert.equal(toolsManifest.layout, 'usr');
+  // No repository: the answer can only come from the image itself.
+  const report = await whyComposed(model, 'tools', 'x86_64', '/bin/sh', toolsManifest, { image: tools.outDir, repo: join(project, 'no-such-repo') });
+  assert.equal(report.source, 'image rpm database');
+  assert.deepEqual(report.chain, [{ package: 'fx-tool', via: null }, { package: 'fx-shell', via: '/bin/sh' }]);
+});
+
 test('the image statement validates and names the image files and installed RPMs by their digests', { skip: !root && 'composing needs root' }, async () => {
   const statement = await imageStatement({ model, image: model.images.base!, arch: 'x86_64', installed: manifest.packages, dir: imageDir, rootHash: manifest.verity?.rootHash ?? null });
   assert.deepEqual(validateSlsaStatement(statement), []);
