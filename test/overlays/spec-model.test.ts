@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { headerPackage, parseSpec, sectionTags, sectionsNamed, packageFullName, sectionInPackage } from '../../src/overlays/spec/model.js';
 import { parseAutopatch, parsePatchLine, patchTags, nextPatchNumber } from '../../src/overlays/spec/patches.js';
 import { globToRegExp, isConfinedRelative, matchGlob } from '../../src/overlays/files/glob.js';
-import { compileRegex, replaceLiteral } from '../../src/overlays/regex.js';
+import { compileRegex, regexProblem, replaceLiteral } from '../../src/overlays/regex.js';
 
 const SPEC = `%global srcname bar
 %global _description %{expand:
@@ -115,4 +115,11 @@ test('regexes: RE2 flag groups and named groups, literal replacement with a matc
   assert.deepEqual(replaceLiteral('Foo foo', compileRegex('(?i)foo'), '$1'), { text: '$1 $1', count: 2 });
   assert.equal(compileRegex('(?P<n>x)').source, '(?<n>x)');
   assert.deepEqual(replaceLiteral('a\nb\n', compileRegex('(?m)^'), '> '), { text: '> a\n> b\n> ', count: 3 });
+  assert.deepEqual(replaceLiteral('a \t b', compileRegex('[[:space:]]+'), ' '), { text: 'a b', count: 1 });
+  assert.deepEqual(replaceLiteral('x1y22', compileRegex('[^[:digit:]]'), '.'), { text: '.1.22', count: 2 });
+  assert.deepEqual(replaceLiteral('ab\nab', compileRegex('\\Aab'), 'X'), { text: 'X\nab', count: 1 });
+  assert.deepEqual(replaceLiteral('ab\nab', compileRegex('ab\\z'), 'X'), { text: 'ab\nX', count: 1 });
+  assert.deepEqual(replaceLiteral('\\A', compileRegex('\\\\A'), 'x'), { text: 'x', count: 1 }, 'an escaped backslash stays one');
+  assert.deepEqual(replaceLiteral('a]b', compileRegex('[]]'), '-'), { text: 'a-b', count: 1 });
+  assert.match(regexProblem('[[:nope:]]') ?? '', /unknown POSIX class \[:nope:\]/);
 });
