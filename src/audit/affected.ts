@@ -143,12 +143,30 @@ function overlaySources(model: DistroModel): Map<string, string[]> {
   return users;
 }
 
+/** Component folder → the components in it (a folder may hold several specs). */
+function componentFolders(model: DistroModel): Map<string, string[]> {
+  const folders = new Map<string, string[]>();
+  for (const component of Object.values(model.components)) folders.set(component.dir, [...(folders.get(component.dir) ?? []), component.name]);
+  return folders;
+}
+
+/** The components whose folder holds `abs`, found by walking up from it (a specs tree may have thousands of folders). */
+function componentsAround(folders: Map<string, string[]>, root: string, abs: string): string[] {
+  for (let dir = dirname(abs); isInside(root, dir); dir = dirname(dir)) {
+    const names = folders.get(dir);
+    if (names) return names;
+    if (dir === root) break;
+  }
+  return [];
+}
+
 /** Maps each changed file to what it affects. */
 export async function classifyChanges(model: DistroModel, changes: GitChanges): Promise<PathEffect[]> {
   const configFiles = new Set(model.files);
   const included = await includeMatcher(model);
   const global = globalInputs(model);
   const sources = overlaySources(model);
+  const folders = componentFolders(model);
   const outputs = [resolve(model.root, model.build.outDir), resolve(model.root, model.build.cacheDir)];
   const lookaside = model.build.lookaside === null || /^[a-z]+:\/\//i.test(model.build.lookaside) ? null : resolve(model.root, model.build.lookaside);
   const effects: PathEffect[] = [];
@@ -171,9 +189,7 @@ export async function classifyChanges(model: DistroModel, changes: GitChanges): 
       effects.push(await classifyToml(model, changes, abs));
       continue;
     }
-    const owners = Object.values(model.components)
-      .filter((component) => isInside(component.dir, abs))
-      .map((component) => component.name);
+    const owners = componentsAround(folders, model.root, abs);
     const payloadOf = sources.get(abs) ?? [];
     if (owners.length > 0 || payloadOf.length > 0) {
       const reasons = [
