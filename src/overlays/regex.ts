@@ -2,7 +2,7 @@
  * Regular expressions in overlays. azldev compiles them with Go's RE2, so the
  * RE2 spellings people write there are accepted too: a leading `(?i)`/`(?s)`/
  * `(?m)` flag group becomes JavaScript flags, `(?P<name>` a named group,
- * `\A`/`\z` the start and end of the text, and POSIX classes such as
+ * `\A`/`\z` the start and end of the text, `\Q…\E` quoted text, and POSIX classes such as
  * `[[:space:]]` their JavaScript equivalents (JavaScript would otherwise read
  * them as a different, valid class and match the wrong text).
  */
@@ -23,7 +23,15 @@ function translate(body: string): string {
       i++;
       if (!inClass && next === 'A') out += '(?<![\\s\\S])';
       else if (!inClass && next === 'z') out += '(?![\\s\\S])';
-      else out += `\\${next}`;
+      else if (next === 'Q') {
+        // \Q…\E quotes literal text.
+        const end = body.indexOf('\\E', i + 1);
+        const literal = body.slice(i + 1, end < 0 ? body.length : end);
+        out += literal.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+        i = end < 0 ? body.length : end + 1;
+      } else if (next === 'p' || next === 'P' || next === 'C') {
+        throw new SyntaxError(`\\${next} (${next === 'C' ? 'any byte' : 'Unicode classes'}) is not supported in overlay regexes`);
+      } else out += `\\${next}`;
     } else if (inClass && body.startsWith('[:', i)) {
       const close = body.indexOf(':]', i + 2);
       const name = close < 0 ? '' : body.slice(i + 2, close);

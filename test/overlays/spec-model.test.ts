@@ -122,4 +122,6 @@ test('regexes: RE2 flag groups and named groups, literal replacement with a matc
   assert.deepEqual(replaceLiteral('\\A', compileRegex('\\\\A'), 'x'), { text: 'x', count: 1 }, 'an escaped backslash stays one');
   assert.deepEqual(replaceLiteral('a]b', compileRegex('[]]'), '-'), { text: 'a-b', count: 1 });
   assert.match(regexProblem('[[:nope:]]') ?? '', /unknown POSIX class \[:nope:\]/);
+  assert.deepEqual(replaceLiteral('a.b*c a.b*c', compileRegex('\\Qa.b*c\\E$'), 'x'), { text: 'a.b*c x', count: 1 });
+  assert.match(regexProblem('\\pL') ?? '', /Unicode classes/);
 });
