@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadProject } from '../../src/config/load.js';
 import { BuildFailure, buildDistro, repoDir, type BuildSummary } from '../../src/build/index.js';
@@ -135,10 +136,12 @@ test('the same project in two folders gives identical RPM SHA-256s for both arch
   const a = await tempDir('distro-repro-a');
   const b = await tempDir('distro-repro-bb');
   try {
-    const first = await build(await project(a.path), ['x86_64', 'aarch64'], { explain: false });
-    const second = await build(await project(b.path), ['x86_64', 'aarch64'], { explain: false });
+    // 'upstream' is written like an Azure Linux spec: a tarball by URL pinned in its signatures file, %autosetup, make.
+    const components = ['hello', 'libgreet', 'greeter', 'upstream'];
+    const first = await build(await project(a.path, components), ['x86_64', 'aarch64'], { explain: false });
+    const second = await build(await project(b.path, components), ['x86_64', 'aarch64'], { explain: false });
     const artifacts = (s: BuildSummary) => Object.fromEntries(s.jobs.map((j) => [j.job, j.artifacts]));
-    assert.deepEqual(Object.keys(artifacts(first)), ['greeter/aarch64', 'greeter/x86_64', 'hello/aarch64', 'hello/x86_64', 'libgreet/noarch']);
+    assert.deepEqual(Object.keys(artifacts(first)), ['greeter/aarch64', 'greeter/x86_64', 'hello/aarch64', 'hello/x86_64', 'libgreet/noarch', 'upstream/aarch64', 'upstream/x86_64']);
     assert.deepEqual(artifacts(second), artifacts(first));
     // The noarch package is published into both repositories; repository metadata is identical too.
     for (const arch of ['x86_64', 'aarch64']) {
@@ -146,6 +149,13 @@ test('the same project in two folders gives identical RPM SHA-256s for both arch
       assert.equal(await repomd(b.path), await repomd(a.path));
       assert.ok((await readdir(join(a.path, 'out/repo', arch))).includes('libgreet-devel-2.1-1.tp1.noarch.rpm'));
     }
+    // Every ELF file in the aarch64 repository is aarch64 machine code (the upstream Makefile build too).
+    const payload = join(a.path, 'payload');
+    await mkdir(payload);
+    execFileSync('sh', ['-c', 'for r in "$1"/*.rpm; do rpm2cpio "$r" | cpio -idm --quiet; done', 'sh', join(a.path, 'out/repo/aarch64')], { cwd: payload });
+    const elves = execFileSync('sh', ['-c', 'find . -type f -exec file {} + | grep ELF'], { cwd: payload, encoding: 'utf8' }).trim().split('\n');
+    assert.deepEqual(elves.map((line) => line.split(':')[0]).sort(), ['./usr/bin/greeter', './usr/bin/hello', './usr/bin/upstream']);
+    for (const line of elves) assert.match(line, /ARM aarch64/);
   } finally {
     await a.remove();
     await b.remove();
