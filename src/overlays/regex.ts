@@ -62,7 +62,8 @@ export function compileRegex(source: string): RegExp {
   let body = source;
   const lead = /^\(\?([imsU]+)\)/.exec(body);
   if (lead) {
-    for (const flag of lead[1]!) if (flag !== 'U' && !flags.includes(flag)) flags += flag;
+    if (lead[1]!.includes('U')) throw new SyntaxError("RE2's ungreedy flag (?U) is not supported; write lazy quantifiers (*?, +?)");
+    for (const flag of lead[1]!) if (!flags.includes(flag)) flags += flag;
     body = body.slice(lead[0].length);
   }
   return new RegExp(translate(body), flags);
