@@ -18,12 +18,13 @@ export const SPEC_PATH = '<spec>';
 
 async function loadFolder(component: Component, specFile: string): Promise<Map<string, FileEntry>> {
   const entries = new Map<string, FileEntry>();
+  const realDir = await realpath(component.dir);
   for (const entry of await walkTree(component.dir)) {
     if (entry.path === specFile || entry.path === '.git' || entry.path.startsWith('.git/') || entry.type === 'dir') continue;
     if (entry.type === 'symlink') {
       const target = await realpath(entry.absPath).catch(() => null);
       const info = target === null ? null : await stat(target);
-      if (target === null || !isInside(component.dir, target) || !info?.isFile()) {
+      if (target === null || !isInside(realDir, target) || !info?.isFile()) {
         throw new StrataError(`symlink '${entry.path}' in the component folder does not point to a file inside it`, {
           component: component.name,
           location: component.definedAt,
