@@ -7,10 +7,11 @@
  * contain it. Every part is read from the stage that owns it; a stage that
  * cannot answer leaves a note instead of failing the whole report.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { imageDir } from '../compose/image.js';
-import { readManifest } from '../compose/manifest.js';
+import { MANIFEST_FILE, readManifest } from '../compose/manifest.js';
 import type { Arch, Component, DistroModel } from '../config/model.js';
 import { jobLogPath, noarchBuildArch } from '../build/index.js';
 import { readDurations, readInputRecord, type InputRecord } from '../build/history.js';
@@ -185,16 +186,12 @@ async function lastBuilds(model: DistroModel, cacheDir: string, jobs: Array<{ id
       .then((text) => JSON.parse(text) as { seconds: number; artifacts: Array<{ file: string; sha256: string; size: number }> })
       .catch(() => null);
     const log = jobLogPath(model, job);
-    const logExists = await readFile(log).then(
-      () => true,
-      () => false,
-    );
     builds.push({
       job: job.id,
       key: record.key,
       inCache: entry !== null,
       seconds: entry?.seconds ?? null,
-      log: logExists ? projectRelative(model.root, log) : null,
+      log: existsSync(log) ? projectRelative(model.root, log) : null,
       artifacts: entry?.artifacts.map(({ file, sha256, size }) => ({ file, sha256, size })) ?? [],
       inputs: record,
     });
@@ -205,13 +202,15 @@ async function lastBuilds(model: DistroModel, cacheDir: string, jobs: Array<{ id
 /** Images that hold the component: composed ones from their manifests, the others predicted from spec facts. */
 async function imagesHolding(model: DistroModel, name: string, analysis: Analysis | null): Promise<ExplainReport['images']> {
   const found: ExplainReport['images'] = [];
+  const predicted = new Map<Arch, Map<string, Map<string, string>>>();
+  const closuresOn = (arch: Arch, facts: SpecFacts[]): Map<string, Map<string, string>> => {
+    if (!predicted.has(arch)) predicted.set(arch, imageClosures(model, facts, arch));
+    return predicted.get(arch)!;
+  };
   for (const image of Object.keys(model.images).sort()) {
     for (const arch of model.distro.arches) {
       const dir = imageDir(model, image, arch);
-      const composed = await readdir(dir).then(
-        (names) => names.includes('manifest.json'),
-        () => false,
-      );
+      const composed = existsSync(join(dir, MANIFEST_FILE));
       if (composed) {
         const manifest = await readManifest(dir);
         const packages = manifest.packages.filter((p) => p.component === name).map((p) => p.nevra);
@@ -220,7 +219,7 @@ async function imagesHolding(model: DistroModel, name: string, analysis: Analysi
       }
       const stage = analysis?.arches[arch];
       if (!stage || 'error' in stage) continue;
-      const closure = imageClosures(model, stage.facts, arch).get(image) ?? new Map<string, string>();
+      const closure = closuresOn(arch, stage.facts).get(image) ?? new Map<string, string>();
       const packages = [...closure].filter(([, component]) => component === name).map(([pkg]) => pkg).sort();
       if (packages.length > 0) found.push({ image, arch, packages, source: 'predicted' });
     }
