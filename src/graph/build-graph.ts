@@ -139,11 +139,12 @@ export function buildGraph(model: DistroModel, facts: SpecFacts[], arch: Arch): 
   const edgeList = [...edges.values()].sort((a, b) => byName(a.from, b.from) || byName(a.to, b.to) || byName(a.via, b.via));
   const sccs = stronglyConnected(components.map((c) => c.name), edgeList);
   const cycleDetails = sccs.flatMap((scc) => cyclesOf(scc, edgeList));
-  const finder = new NameFinder([...index.names(), ...buildRoot.map((d) => d.name ?? d.raw)]);
+  // Only built when something is unresolved: indexing every name costs more than the rest of a clean graph.
+  const finder = unresolvedDeps.length > 0 ? new NameFinder([...index.names(), ...buildRoot.map((d) => d.name ?? d.raw)]) : null;
   const unresolved = unresolvedDeps.map(({ component, dep }) => ({
     component,
     requirement: dep.raw,
-    candidates: candidatesFor(dep, index, resolver, finder, arch),
+    candidates: candidatesFor(dep, index, resolver, finder!, arch),
   }));
   const buildRequires = components.reduce((n, c) => n + c.buildRequires.length, 0);
   const resolvedCount = buildRequires - counts.unresolved;

@@ -33,14 +33,22 @@ export function parseDependency(text: string): DepTree {
   return tree;
 }
 
+/** Rich dependencies recur across a distro (and are asked for more than once per resolution): parse each text once. */
+const richTrees = new Map<string, DepTree>();
+
 /** The tree of a dependency from spec facts (never throws: rpm already accepted it). */
 export function treeOf(dep: Dependency): DepTree {
   if (dep.name !== null) return { kind: 'simple', name: dep.name, flag: dep.flag, evr: dep.evr };
-  try {
-    return parseDependency(dep.raw);
-  } catch {
-    return { kind: 'simple', name: dep.raw, flag: null, evr: null };
+  let tree = richTrees.get(dep.raw);
+  if (tree === undefined) {
+    try {
+      tree = parseDependency(dep.raw);
+    } catch {
+      tree = { kind: 'simple', name: dep.raw, flag: null, evr: null };
+    }
+    richTrees.set(dep.raw, tree);
   }
+  return tree;
 }
 
 /** `name [op evr]` as a Dependency record (for capabilities written in config). */

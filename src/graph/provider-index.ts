@@ -95,7 +95,11 @@ export class ProviderIndex {
           const glob = { pattern: globToRegExp(bare), provider };
           const dir = bare.slice(0, bare.lastIndexOf('/')) || '/';
           if (globChars.test(dir)) this.deepGlobs.push(glob);
-          else this.globsByDir.set(dir, [...(this.globsByDir.get(dir) ?? []), glob]);
+          else {
+            const list = this.globsByDir.get(dir);
+            if (list) list.push(glob);
+            else this.globsByDir.set(dir, [glob]);
+          }
         }
       }
     }
@@ -128,8 +132,10 @@ export class ProviderIndex {
       const below = target !== path;
       if (below) for (const provider of this.files.get(target) ?? []) if (!provider.provide.raw.endsWith('/')) out.push(provider);
       const dir = target.slice(0, target.lastIndexOf('/')) || '/';
-      for (const { pattern, provider } of [...(this.globsByDir.get(dir) ?? []), ...this.deepGlobs]) {
-        if ((!below || !provider.provide.raw.endsWith('/')) && pattern.test(target)) out.push(provider);
+      for (const globs of [this.globsByDir.get(dir) ?? [], this.deepGlobs]) {
+        for (const { pattern, provider } of globs) {
+          if ((!below || !provider.provide.raw.endsWith('/')) && pattern.test(target)) out.push(provider);
+        }
       }
     }
     return out;

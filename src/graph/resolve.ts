@@ -68,14 +68,15 @@ export class Resolver {
   }
 
   private simple(tree: Extract<DepTree, { kind: 'simple' }>, requiring: string): Resolution {
-    const providers = this.satisfying(tree, requiring);
     const pinned = this.input.overrides[tree.name];
     if (pinned !== undefined) {
+      const providers = this.satisfying(tree, requiring);
       const chosen = providers.find((p) => p.component === pinned);
       if (chosen) return { satisfied: true, picks: [{ by: 'component', provider: chosen, alternatives: providers.filter((p) => p !== chosen) }] };
     }
     const root = this.buildRootProvide(tree.name, tree.flag, tree.evr);
     if (root) return { satisfied: true, picks: [{ by: 'build-root', provide: root }] };
+    const providers = this.satisfying(tree, requiring);
     if (providers.length === 0) return { satisfied: false, picks: [] };
     return { satisfied: true, picks: [{ by: 'component', provider: providers[0]!, alternatives: providers.slice(1) }] };
   }

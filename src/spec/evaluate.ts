@@ -147,7 +147,10 @@ export async function evaluateSpecs(model: DistroModel, rendered: RenderedCompon
   const report = progressReporter(options.log, components.length, arch);
 
   const readLimit = pLimit(64);
-  if (!options.noCache) {
+  const orderedKeys = components.map((c) => keys.get(c.name)!);
+  const wholeSet = options.noCache ? undefined : await cache.getSet(orderedKeys);
+  if (wholeSet) for (const f of wholeSet) facts.set(f.component, f);
+  else if (!options.noCache) {
     await Promise.all(
       components.map((c) =>
         readLimit(async () => {
@@ -199,6 +202,7 @@ export async function evaluateSpecs(model: DistroModel, rendered: RenderedCompon
     await rm(workDir, { recursive: true, force: true });
   }
   failures.sort((a, b) => (a.component < b.component ? -1 : a.component > b.component ? 1 : 0));
+  if (!wholeSet && failures.length === 0) await cache.putSet(orderedKeys, components.map((c) => facts.get(c.name)!));
   if (failures.length > 0 && !options.allowFailures) throw evaluationErrors(failures, model);
   const seconds = (performance.now() - started) / 1000;
   options.log.verbose(
