@@ -48,10 +48,17 @@ function compareProviders(a: Provider, b: Provider, requiring: string): number {
 }
 
 export class Resolver {
-  constructor(private readonly input: ResolverInput) {}
+  private readonly buildRoot = new Map<string, Dependency[]>();
+
+  constructor(private readonly input: ResolverInput) {
+    for (const provide of input.buildRoot) {
+      const name = provide.name ?? provide.raw;
+      this.buildRoot.set(name, [...(this.buildRoot.get(name) ?? []), provide]);
+    }
+  }
 
   buildRootProvide(name: string, flag: Dependency['flag'], evr: string | null): Dependency | undefined {
-    return this.input.buildRoot.find((p) => p.name === name && rangesOverlap(p.flag, p.evr, flag, evr));
+    return this.buildRoot.get(name)?.find((p) => rangesOverlap(p.flag, p.evr, flag, evr));
   }
 
   /** Providers that satisfy a simple requirement, best first (rules 3–6). */
@@ -68,7 +75,7 @@ export class Resolver {
   }
 
   private simple(tree: Extract<DepTree, { kind: 'simple' }>, requiring: string): Resolution {
-    const pinned = this.input.overrides[tree.name];
+    const pinned = Object.hasOwn(this.input.overrides, tree.name) ? this.input.overrides[tree.name] : undefined;
     if (pinned !== undefined) {
       const providers = this.satisfying(tree, requiring);
       const chosen = providers.find((p) => p.component === pinned);
