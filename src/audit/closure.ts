@@ -10,7 +10,7 @@
  */
 import type { Arch, DistroModel } from '../config/model.js';
 import { packagesFor } from '../compose/image.js';
-import type { Dependency, SpecFacts } from '../spec/model.js';
+import type { Dependency, SpecFacts, SubpackageFacts } from '../spec/model.js';
 
 export interface PackageNode {
   name: string;
@@ -35,7 +35,14 @@ export function requirementNames(dep: Dependency): string[] {
     .filter((word, i, words) => word !== '' && !RICH_OPERATORS.has(word) && !/^[<>=]/.test(word) && !/^[<>=]/.test(words[i - 1] ?? ''));
 }
 
-export function providerIndex(facts: SpecFacts[]): ProviderIndex {
+/** What an index needs of a component: spec facts, or the headers of built RPMs, both fit. */
+export interface PackageSource {
+  component: string;
+  buildable: boolean;
+  subpackages: Array<Pick<SubpackageFacts, 'name' | 'provides' | 'requires' | 'files' | 'predictedProvides'>>;
+}
+
+export function providerIndex(facts: readonly PackageSource[]): ProviderIndex {
   const packages = new Map<string, PackageNode>();
   const providers = new Map<string, string[]>();
   const offer = (capability: string, pkg: string): void => {

@@ -16,13 +16,12 @@ import type { Arch, DistroModel } from '../config/model.js';
 import { packagesFor } from '../compose/image.js';
 import type { ImageManifest } from '../compose/manifest.js';
 import { RPMDB_PATH } from '../compose/steps/install_packages.js';
-import type { Dependency, DepFlag } from '../spec/model.js';
+import type { DepFlag, SpecFacts } from '../spec/model.js';
 import { StrataError } from '../util/errors.js';
 import { sha256File } from '../util/hash.js';
 import { run } from '../util/process.js';
 import { didYouMean } from '../util/suggest.js';
-import { closure, providerIndex, type ProviderIndex } from './closure.js';
-import type { SpecFacts } from '../spec/model.js';
+import { closure, providerIndex, type PackageSource, type ProviderIndex } from './closure.js';
 
 /** Where the package data came from. */
 export type WhySource = 'repository RPM headers' | 'image rpm database' | 'spec facts (image not composed)';
@@ -51,29 +50,27 @@ export interface WhyReport {
 
 const QUERY_FORMAT = '@@\\t%{NAME}\\t%{SOURCERPM}\\n[R\\t%{REQUIRENAME}\\t%{REQUIREFLAGS:depflags}\\t%{REQUIREVERSION}\\n][P\\t%{PROVIDENAME}\\n][F\\t%{FILENAMES}\\n]';
 
-/** Reads `rpm --qf QUERY_FORMAT` output into spec-fact-shaped records, one per package. */
-export function parseRpmQuery(output: string): SpecFacts[] {
-  const facts: SpecFacts[] = [];
-  let current: SpecFacts['subpackages'][number] | null = null;
+/** Reads `rpm --qf QUERY_FORMAT` output: one record per installed package, named after its source RPM's component. */
+export function parseRpmQuery(output: string): PackageSource[] {
+  const packages: PackageSource[] = [];
+  let current: PackageSource['subpackages'][number] | null = null;
   for (const line of output.split('\n')) {
     const [tag, a = '', b = '', c = ''] = line.split('\t');
     if (tag === '@@') {
-      current = { name: a, arch: '', provides: [], requires: [], files: [], predictedProvides: [] };
-      const component = b.replace(/-[^-]+-[^-]+\.src\.rpm$/, '') || a;
-      facts.push({ component, subpackages: [current], buildable: true } as SpecFacts);
+      current = { name: a, provides: [], requires: [], files: [], predictedProvides: [] };
+      packages.push({ component: b.replace(/-[^-]+-[^-]+\.src\.rpm$/, '') || a, buildable: true, subpackages: [current] });
     } else if (current && tag === 'R') {
       // rpmlib() and the like are rpm's own features, satisfied by no package.
       if (a.startsWith('rpmlib(')) continue;
       const flag = (b.trim() || null) as DepFlag | null;
-      const dep: Dependency = { raw: flag ? `${a} ${flag} ${c}` : a, name: a.startsWith('(') ? null : a, flag, evr: flag ? c : null };
-      current.requires.push(dep);
+      current.requires.push({ raw: flag ? `${a} ${flag} ${c}` : a, name: a.startsWith('(') ? null : a, flag, evr: flag ? c : null });
     } else if (current && tag === 'P') {
       current.provides.push({ raw: a, name: a, flag: null, evr: null });
     } else if (current && tag === 'F') {
       current.files.push(a);
     }
   }
-  return facts;
+  return packages;
 }
 
 async function findRpm(repoDir: string, file: string, sha256: string): Promise<string | null> {
@@ -84,7 +81,7 @@ async function findRpm(repoDir: string, file: string, sha256: string): Promise<s
 }
 
 /** The installed packages' headers from the repository, when every RPM there is still the one installed. */
-export async function headersFromRepo(manifest: ImageManifest, repoDir: string): Promise<SpecFacts[] | null> {
+export async function headersFromRepo(manifest: ImageManifest, repoDir: string): Promise<PackageSource[] | null> {
   const paths: string[] = [];
   for (const pkg of manifest.packages) {
     const path = await findRpm(repoDir, pkg.rpmFile, pkg.rpmSha256);
@@ -97,7 +94,7 @@ export async function headersFromRepo(manifest: ImageManifest, repoDir: string):
 }
 
 /** The installed packages' headers from the rpm database inside the image's filesystem. */
-export async function headersFromImage(manifest: ImageManifest, imageDir: string, signal?: AbortSignal): Promise<SpecFacts[]> {
+export async function headersFromImage(manifest: ImageManifest, imageDir: string, signal?: AbortSignal): Promise<PackageSource[]> {
   const image = join(imageDir, manifest.filesystem.file);
   const scratch = await mkdtemp(join(tmpdir(), 'strata-why-'));
   try {
