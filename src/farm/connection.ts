@@ -170,12 +170,16 @@ async function readSecretFile(path: string, what: string): Promise<Uint8Array> {
   }
 }
 
-export async function connectFarm(settings: FarmConnectionSettings, clientName: string): Promise<NatsConnection> {
+/**
+ * `reconnectSeconds`: how long to keep trying after losing the server. A
+ * worker keeps trying for ever (a farm outlives server restarts and rolling
+ * cluster upgrades); a build gives up after a while and fails instead of hanging.
+ */
+export async function connectFarm(settings: FarmConnectionSettings, clientName: string, reconnectSeconds = Infinity): Promise<NatsConnection> {
   const options: NodeConnectionOptions = {
     servers: settings.servers,
     name: `${clientName} (strata ${STRATA_VERSION})`,
-    // A farm outlives server restarts and rolling cluster upgrades: keep trying.
-    maxReconnectAttempts: -1,
+    maxReconnectAttempts: Number.isFinite(reconnectSeconds) ? Math.max(1, Math.ceil(reconnectSeconds)) : -1,
     reconnectTimeWait: 1000,
     timeout: 10_000,
   };

@@ -41,6 +41,8 @@ export interface CoordinatorOptions {
   workerPollMs?: number;
   /** Jobs kept queued beyond the live worker slots (see farmWindow). */
   queueAhead?: number;
+  /** How long to keep trying to reach a lost server before failing the running jobs. */
+  reconnectSeconds?: number;
 }
 
 /** Where one job's time went, for progress, --explain and the benchmark. */
@@ -61,8 +63,8 @@ export interface FarmJobRecord {
   uploadMs: number;
 }
 
-/** Why a delivery ended without a usable result. */
-type Ending = ResultMessage | { outcome: 'exhausted'; deliveries: number };
+/** How one publication of a job ended: a worker's result, the queue giving up on it, or the farm going away. */
+type Ending = ResultMessage | { outcome: 'exhausted'; deliveries: number } | { outcome: 'disconnected' };
 
 interface Pending {
   bundle: string;
@@ -108,7 +110,7 @@ export class FarmCoordinator implements Executor {
 
   private async connect(): Promise<Session> {
     const { log } = this.options;
-    const nc = await connectFarm(this.options.connection, 'strata coordinator');
+    const nc = await connectFarm(this.options.connection, 'strata coordinator', this.options.reconnectSeconds ?? 120);
     const farm = await openFarm(nc, farmNames(this.options.namespace), this.options.layout ?? DEFAULT_LAYOUT);
     log.verbose(`farm: connected to ${describeConnection(this.options.connection)}, namespace ${farm.names.namespace}`);
     // Subscribed (and flushed) before any job is published, so no result can slip past.
@@ -137,9 +139,13 @@ export class FarmCoordinator implements Executor {
     return { farm, uploader: new BlobUploader(farm.blobs), subscriptions: [results, advisories], poll };
   }
 
-  /** After a reconnect, results published while we were away are in the stream: look them up. */
+  /**
+   * After a reconnect, results published while we were away are in the stream:
+   * look them up. When the client gives up reconnecting, every waiting job ends.
+   */
   private async watchConnection(farm: Farm): Promise<void> {
     for await (const status of farm.nc.status()) {
+      if (status.type === 'disconnect') this.options.log.warn('farm: lost the connection to the NATS server; reconnecting');
       if (status.type !== 'reconnect') continue;
       this.options.log.warn('farm: reconnected to the NATS server; checking for results missed meanwhile');
       for (const key of this.pending.keys()) {
@@ -147,6 +153,9 @@ export class FarmCoordinator implements Executor {
         if (stored) this.deliver(stored);
       }
     }
+    await farm.nc.closed();
+    this.session = null;
+    for (const pending of this.pending.values()) pending.deliver({ outcome: 'disconnected' });
   }
 
   private slotsFor(queue: string): number {
@@ -321,6 +330,12 @@ export class FarmCoordinator implements Executor {
     const { bundle } = request;
     const { log } = this.options;
     switch (ending.outcome) {
+      case 'disconnected':
+        throw new StrataError(`lost the connection to the build farm while ${bundle.job} was queued or running`, {
+          kind: 'build',
+          job: bundle.job,
+          hint: 'run the build again once the server is back: finished jobs are reused, queued ones are not built twice',
+        });
       case 'exhausted':
         await this.dropQueued(session.farm, bundle);
         return failedResult(bundle, `no worker finished the job in ${ending.deliveries} deliveries (each worker that took it died or gave it back)`);

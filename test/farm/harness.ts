@@ -5,6 +5,7 @@
  * is bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,15 +41,17 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-/** Extra lines for a nats-server config file (accounts, authorization …). */
+/** With `config` (a whole nats-server config file, its own jetstream block included) instead of the default -js -sd. */
 export async function startNatsServer(config = ''): Promise<NatsServer> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-nats-'));
   const storeDir = join(dir, 'js');
   const port = await freePort();
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
+  const args = ['-a', '127.0.0.1', '-p', String(port)];
   if (config !== '') {
     await writeFile(join(dir, 'server.conf'), config);
     args.push('-c', join(dir, 'server.conf'));
+  } else {
+    args.push('-js', '-sd', storeDir);
   }
   const child = spawn('/usr/sbin/nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
@@ -94,7 +97,9 @@ export function startWorker(
   extra: string[] = [],
   env: Record<string, string> = {},
 ): WorkerProcess {
+  mkdirSync(workDir, { recursive: true });
   const child = spawn(process.execPath, [CLI, 'worker', '--nats-url', server.url, '--namespace', namespace, '--work-dir', workDir, ...extra], {
+    cwd: workDir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
