@@ -77,17 +77,26 @@ export default defineCommand<ExplainArgs>({
   examples: [
     ['strata explain greet', 'the full story of greet, overlay hunks included'],
     ['strata explain greet --no-hunks', 'the same without the diff hunks'],
+    ['strata explain libgreet-devel', 'the component that builds the libgreet-devel package'],
     ['strata explain greet --json', 'everything as one JSON document (for audit tooling)'],
   ],
   builder: (yargs) =>
     yargs
-      .positional('component', { type: 'string', demandOption: true, describe: 'component name' })
+      .positional('component', { type: 'string', demandOption: true, describe: 'component name, or the name of a package it builds' })
       .option('hunks', { type: 'boolean', default: true, describe: 'show the diff hunks each overlay made (--no-hunks to hide)' }) as never,
   run: async (args, context) => {
     const model = await loadModel(context);
-    const [component] = selectComponents(model, [String(args.component)]);
-    const analysis = await analyse(model, component!.arches ?? model.distro.arches, context.log);
+    const name = String(args.component);
+    const analysis = await analyse(model, model.distro.arches, context.log);
+    // A binary package name (libgreet-devel) explains the component that builds it.
+    const owner = model.components[name]
+      ? name
+      : Object.values(analysis.arches)
+          .flatMap((stage) => (stage && 'facts' in stage ? stage.facts : []))
+          .find((fact) => fact.subpackages.some((sub) => sub.name === name))?.component;
+    const [component] = selectComponents(model, [owner ?? name]);
     const report = await explainComponent(model, component!, analysis);
-    return { json: report, text: formatExplain(report, args.hunks) };
+    const via = owner !== undefined && owner !== name ? `${name} is a package of component ${owner}\n\n` : '';
+    return { json: report, text: via + formatExplain(report, args.hunks) };
   },
 });
