@@ -71,4 +71,12 @@ test('strata schema prints the JSON Schema', () => {
   const schema = JSON.parse(stdout);
   assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
   assert.ok(schema.properties.distro);
+  const overlay = schema.properties.components.additionalProperties.properties.overlays.items;
+  const types = overlay.oneOf.map((variant: { properties: { type: { const: string } } }) => variant.properties.type.const);
+  assert.equal(types.length, 17);
+  assert.ok(types.includes('spec-search-replace') && types.includes('file-rename'));
+  const setTag = overlay.oneOf.find((variant: { properties: { type: { const: string } } }) => variant.properties.type.const === 'spec-set-tag');
+  assert.deepEqual(setTag.required, ['type', 'tag', 'value']);
+  assert.ok(setTag.properties.description, 'overlay metadata belongs to every type');
+  assert.equal(setTag.additionalProperties, false);
 });
