@@ -14,6 +14,7 @@
  * Only portable entries travel: an entry holding symlinks or special files
  * (an unpacked build root) is derived data that the build recreates from
  * its blobs, and an archive member that is a link is refused on import.
+ * Host-local memos (the digest memo, keyed by path and inode) stay home too.
  *
  * Archive format (`strata-cache/1`): a tar (optionally gzip-compressed) whose
  * first member is `strata-cache.json`, the list of every file with its size,
@@ -61,6 +62,13 @@ function byteOrder(a: string, b: string): number {
 }
 
 const DIGEST_NAME = /[0-9a-f]{16,}/;
+
+/**
+ * Cache files that only mean something on the host that wrote them: the
+ * digest memo is keyed by absolute path and inode (DigestCache), so another
+ * clone could never use it.
+ */
+const HOST_LOCAL = new Set(['build/digests.json']);
 
 /** The entry a cache-relative file path belongs to (see the module comment). */
 export function entryOf(relPath: string): string {
@@ -170,7 +178,7 @@ export interface ExportResult {
  */
 export async function exportCache(cacheDir: string, archivePath: string): Promise<ExportResult> {
   const entries = await scanCache(cacheDir);
-  const portable = entries.filter((entry) => entry.portable);
+  const portable = entries.filter((entry) => entry.portable && !HOST_LOCAL.has(entry.entry));
   const files = portable.flatMap((entry) => entry.files).sort((a, b) => byteOrder(a.path, b.path));
   // Hash first: the manifest leads the archive so that import can check each member as it streams by.
   const manifest: CacheManifest = { format: CACHE_ARCHIVE_FORMAT, files: [] };

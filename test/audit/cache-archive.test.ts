@@ -37,8 +37,8 @@ const BLOB = sha256('blob');
 
 /**
  * A cache shaped like the build's: blobs by digest, job entries by key, a
- * digest record, an unpacked root with a symlink (not portable), and a lock
- * and a temporary file that must not travel.
+ * seed RPM, remembered durations; and what must not travel: an unpacked root
+ * with a symlink, the host-local digest memo, a lock and a temporary file.
  */
 async function makeCache(dir: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {
@@ -46,7 +46,8 @@ async function makeCache(dir: string): Promise<Record<string, string>> {
     [`jobs/${KEY_A}/record.json`]: '{"job":"greet/x86_64"}\n',
     [`jobs/${KEY_A}/greet-1.0-1.x86_64.rpm`]: 'rpm bytes a',
     [`jobs/${KEY_B}/record.json`]: '{"job":"tinyinit/x86_64"}\n',
-    'build/digests.json': '{}\n',
+    [`build/seeds/${BLOB}.rpm`]: 'seed rpm',
+    'build/durations.json': '{}\n',
   };
   for (const [path, content] of Object.entries(files)) {
     await mkdir(join(dir, path, '..'), { recursive: true });
@@ -55,6 +56,7 @@ async function makeCache(dir: string): Promise<Record<string, string>> {
   await mkdir(join(dir, 'build', 'roots', ROOT_ID, 'usr', 'bin'), { recursive: true });
   await writeFile(join(dir, 'build', 'roots', ROOT_ID, 'usr', 'bin', 'sh'), 'shell');
   await symlink('usr/bin', join(dir, 'build', 'roots', ROOT_ID, 'bin'));
+  await writeFile(join(dir, 'build', 'digests.json'), '{"/home/ci/x.tar.gz":{}}');
   await writeFile(join(dir, '.gc.lock'), '');
   await writeFile(join(dir, 'jobs', '.record.json.tmp-1-abcd'), 'partial');
   return files;
@@ -70,11 +72,11 @@ test('export then import into an empty cache restores every file, and nothing hi
   const dir = await scratch(t);
   const files = await makeCache(join(dir, 'a'));
   const exported = await exportCache(join(dir, 'a'), join(dir, 'cache.tar.gz'));
-  assert.equal(exported.files, 5);
-  assert.equal(exported.entries, 4);
+  assert.equal(exported.files, 6);
+  assert.equal(exported.entries, 5);
   assert.deepEqual(exported.skipped, [`build/roots/${ROOT_ID}`]);
   const imported = await importCache(join(dir, 'b'), join(dir, 'cache.tar.gz'));
-  assert.deepEqual(imported.installed, [`blobs/${BLOB.slice(0, 2)}/${BLOB}`, 'build/digests.json', `jobs/${KEY_A}`, `jobs/${KEY_B}`]);
+  assert.deepEqual(imported.installed, [`blobs/${BLOB.slice(0, 2)}/${BLOB}`, 'build/durations.json', `build/seeds/${BLOB}.rpm`, `jobs/${KEY_A}`, `jobs/${KEY_B}`]);
   assert.deepEqual(await contents(join(dir, 'b')), files);
 });
 
@@ -82,7 +84,7 @@ test('export is deterministic: the same content gives the same bytes whatever th
   const dir = await scratch(t);
   await makeCache(join(dir, 'a'));
   await cp(join(dir, 'a'), join(dir, 'copy'), { recursive: true });
-  await utimes(join(dir, 'copy', 'build', 'digests.json'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+  await utimes(join(dir, 'copy', 'build', 'durations.json'), new Date(2001, 1, 1), new Date(2001, 1, 1));
   await exportCache(join(dir, 'a'), join(dir, 'one.tar.gz'));
   await exportCache(join(dir, 'copy'), join(dir, 'two.tar.gz'));
   assert.equal(sha256(await readFile(join(dir, 'one.tar.gz'))), sha256(await readFile(join(dir, 'two.tar.gz'))));
@@ -96,7 +98,7 @@ test('import keeps entries the cache already has', async (t) => {
   await writeFile(join(dir, 'b', 'jobs', KEY_A, 'record.json'), 'local');
   const result = await importCache(join(dir, 'b'), join(dir, 'cache.tar'));
   assert.deepEqual(result.kept, [`jobs/${KEY_A}`]);
-  assert.equal(result.installed.length, 3);
+  assert.equal(result.installed.length, 4);
   assert.equal(await readFile(join(dir, 'b', 'jobs', KEY_A, 'record.json'), 'utf8'), 'local');
 });
 
