@@ -4,9 +4,8 @@ import { archOption, defineCommand } from './command.js';
 import { loadModel } from './project.js';
 import { analyse } from '../audit/analysis.js';
 import { whyComposed, whyPredicted, type WhyReport } from '../audit/why.js';
-import { checkArch, defaultRepo, findImage, imageDir } from '../compose/image.js';
+import { checkArch, defaultArch, defaultRepo, findImage, imageDir } from '../compose/image.js';
 import { MANIFEST_FILE, readManifest } from '../compose/manifest.js';
-import { HOST_ARCH } from '../build/index.js';
 import type { Arch } from '../config/model.js';
 import { StrataError } from '../util/errors.js';
 
@@ -63,7 +62,7 @@ export default defineCommand<WhyArgs>({
   run: async (args, context) => {
     const model = await loadModel(context);
     findImage(model, args.image);
-    const arch = args.arch ?? (model.distro.arches.includes(HOST_ARCH) ? HOST_ARCH : model.distro.arches[0]!);
+    const arch = args.arch ?? defaultArch(model);
     checkArch(model, arch);
     const dir = imageDir(model, args.image, arch);
     let report: WhyReport;
