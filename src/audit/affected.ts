@@ -199,6 +199,11 @@ export async function classifyChanges(model: DistroModel, changes: GitChanges): 
       effects.push({ path, everything: false, components: unique([...owners, ...payloadOf]), images: [], reason: reasons.join('; ') });
       continue;
     }
+    if (abs.endsWith('.spec') && !existsSync(abs)) {
+      // A spec that is gone took its component with it: the images that held its packages change.
+      effects.push({ path, everything: false, components: [], images: Object.keys(model.images).sort(), reason: 'spec removed: its component is gone' });
+      continue;
+    }
     effects.push(NONE(path, 'not an input of any component or image'));
   }
   return effects;

@@ -63,6 +63,18 @@ const cases: Array<[string, (dir: string) => Promise<void>, Record<string, Omit<
   ['[distro] affects everything', (dir) => replaceIn(join(dir, 'toolkit.config.toml'), 'version = "1.0"', 'version = "1.1"'), { 'toolkit.config.toml': everything }],
   ['an image definition affects only that image', (dir) => replaceIn(join(dir, 'toolkit.config.toml'), 'init = "/usr/bin/fx-tool"', 'init = "/usr/bin/fx-tool"\ncmdline = ["quiet"]'), { 'toolkit.config.toml': only([], ['tools']) }],
   ['a deleted overlay file affects the component it held overlays for', (dir) => rm(join(dir, 'overlays/lib.toml')), { 'overlays/lib.toml': only(['fx-lib']) }],
+  [
+    'a removed component affects every image, not the files it left behind',
+    async (dir) => {
+      await rm(join(dir, 'specs/fx-tool'), { recursive: true });
+      await replaceIn(join(dir, 'overlays/apps.toml'), '[[components.fx-tool.overlays]]\ntype = "spec-set-tag"\ndescription = "Distro rebuild."\ntag = "Release"\nvalue = "3%{?dist}"\n', '');
+    },
+    {
+      'overlays/apps.toml': only([], ['base', 'tools']),
+      'specs/fx-tool/fx-tool.sh': nothing,
+      'specs/fx-tool/fx-tool.spec': only([], ['base', 'tools']),
+    },
+  ],
   ['a file outside every input affects nothing', (dir) => appendFile(join(dir, 'README.md'), 'more words\n'), { 'README.md': nothing }],
 ];
 
