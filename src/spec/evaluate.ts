@@ -119,9 +119,13 @@ export function factsFromQuery(query: SpecQuery, arch: Arch, key: string): SpecF
   };
 }
 
-/** Batches small enough that every rpmspec process gets work, large enough to amortise its start-up. */
+/**
+ * Batches small enough that every rpmspec process gets work, large enough to
+ * amortise its start-up; beyond ~100 specs per process the gain flattens out
+ * (bench/graph sweep: docs/benchmarks/graph.md).
+ */
 export function chooseBatchSize(specs: number, jobs: number): number {
-  return Math.max(1, Math.min(48, Math.ceil(specs / (jobs * 4))));
+  return Math.max(1, Math.min(96, Math.ceil(specs / (jobs * 4))));
 }
 
 /** A progress reporter: redrawn often on a TTY; in CI a plain line every few seconds, and none for a quick run. */
