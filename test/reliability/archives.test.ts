@@ -295,3 +295,31 @@ test(
     assert.deepEqual(overlayAccepted, []);
   },
 );
+
+test(
+  'a source-archive decompression bomb (1 MiB of gzip inflating 1000:1) is refused before it is inflated in memory',
+  {
+    timeout: 120_000,
+    todo: 'BUG: src/overlays/files/archive.ts:ArchiveFiles.open/decompress inflates a source archive whole in memory (gunzipSync with no maxOutputLength, then every member buffered again) with no size or ratio limit: a 1 MiB .tar.gz inflating to 1 GiB renders in ~40 s at 4.2 GB RSS and is re-compressed into out/rendered; past ~4 GiB it dies on the Buffer limit',
+  },
+  async () => {
+    const project = await baseProject('overlay-bomb');
+    try {
+      await writeFile(
+        join(project, 'overlays/hello.toml'),
+        `[[components.hello.overlays]]\ntype = "file-search-replace"\ndescription = "Edit a file inside the source archive."\narchive = "hello-1.0.tar.gz"\nfile = "README"\nregex = "hello"\nreplacement = "HELLO"\n`,
+      );
+      await rm(join(project, 'specs/hello/hello.signatures.json'));
+      // 128 MiB of zeros behind a README: small enough to cost CI little even while the bug stands.
+      const head = await makeTar([{ name: 'hello-1.0/', type: 'directory' }, { name: 'hello-1.0/README', data: Buffer.from('this is hello\n') }, { name: 'hello-1.0/zeros', size: 128 * 1024 ** 2 }]);
+      const zeros = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
+      await writeFile(join(project, 'specs/hello/hello-1.0.tar.gz'), Buffer.concat([gzipSync(head), zeros, zeros, gzipSync(Buffer.alloc(1024))]));
+      const result = await strata(project, ['render']);
+      tried++;
+      assertCleanError(result, /hello-1\.0\.tar\.gz/, 'overlay archive: decompression bomb');
+      assert.equal(await stat(join(project, 'out/rendered')).catch(() => null), null, 'nothing rendered');
+    } finally {
+      await rm(join(project, '..'), { recursive: true, force: true });
+    }
+  },
+);
