@@ -127,6 +127,8 @@ interface ArchStage {
 
 interface JobState {
   status: JobOutcome;
+  /** A job log exists in out/logs (not for jobs that failed before their sandbox started). */
+  logged: boolean;
   entry?: CacheEntry;
   seconds: number;
   reason?: string;
@@ -223,7 +225,7 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
       if (lookup.hit) {
         await publishLog(buildCache.logPath(lookup.entry), logPath);
         await writeInputRecord(cache, record);
-        states.set(job.id, { status: 'cached', entry: lookup.entry, seconds: 0, explain: ['cache hit: no input changed'] });
+        states.set(job.id, { status: 'cached', logged: true, entry: lookup.entry, seconds: 0, explain: ['cache hit: no input changed'] });
         return 'succeeded';
       }
       const explain =
@@ -243,7 +245,21 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
       return 'failed';
     };
 
+    // The backend is tried once, before the first job that needs it: a missing
+    // tool is one clear error, not a failure per job. A no-op build never pays for it.
+    let backendReady: Promise<void> | undefined;
+    const checkBackend = (): Promise<void> =>
+      (backendReady ??= executor.probe(signal).then((probe) => {
+        if (!probe.ok) {
+          throw new StrataError(`the ${executorName} sandbox backend does not work on this host: ${probe.detail}`, {
+            kind: 'build',
+            hint: 'run strata doctor; choose another backend with --executor or [build] sandbox',
+          });
+        }
+      }));
+
     const buildJob = async (job: PlannedJob, bundle: JobBundle, blobs: Map<string, string>, logPath: string): Promise<JobState> => {
+      await checkBackend();
       await mkdir(join(cache, 'jobs'), { recursive: true });
       const outputDir = await mkdtemp(join(cache, 'jobs', scratchName('.out-', '')));
       const logDir = join(outDir(model), 'logs', job.noarch ? 'noarch' : job.arch);
@@ -254,10 +270,10 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
         if (result.status === 'succeeded') {
           const entry = await buildCache.store(bundle.key, job.id, result.seconds, outputDir, result.artifacts, tmpLog);
           await rename(tmpLog, logPath);
-          return { status: 'built', entry, seconds: result.seconds };
+          return { status: 'built', logged: true, entry, seconds: result.seconds };
         }
         await rename(tmpLog, logPath);
-        return { status: 'failed', seconds: result.seconds, reason: result.reason, logTail: result.logTail };
+        return { status: 'failed', logged: true, seconds: result.seconds, reason: result.reason, logTail: result.logTail };
       } finally {
         await rm(outputDir, { recursive: true, force: true });
         await rm(tmpLog, { force: true });
@@ -278,7 +294,7 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
             if (status.state === 'failed' && !state) {
               const error = status.error;
               if (error instanceof StrataError && error.kind === 'interrupted') return;
-              states.set(id, { status: 'failed', seconds: 0, reason: error instanceof Error ? error.message : String(error) });
+              states.set(id, { status: 'failed', logged: false, seconds: 0, reason: error instanceof Error ? error.message : String(error) });
             }
             const final = states.get(id);
             if (final) progress.finished(id, final.status, final.seconds, final.status === 'failed' ? final.reason : undefined);
@@ -304,7 +320,9 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
             const entry = states.get(job.id)?.entry;
             return entry ? entry.artifacts.map((artifact) => ({ ...artifact, component: job.component, path: buildCache.artifactPath(entry, artifact) })) : [];
           });
-        const partial = (options.components ?? []).length > 0;
+        // A build of some components, or one where some failed, keeps the last
+        // good RPMs of the components it did not (successfully) build.
+        const partial = (options.components ?? []).length > 0 || plan.jobs.some((job) => states.get(job.id)?.entry === undefined);
         await publishRepo(repoDir(model, arch), packages, model.distro.sourceDateEpoch, partial, signal);
         repos[arch] = repoDir(model, arch);
       }
@@ -423,7 +441,7 @@ function summarize(
       seconds: state?.seconds ?? 0,
       ...(state?.entry ? { key: state.entry.key } : {}),
       artifacts: state?.entry?.artifacts.map(({ file, sha256, size }) => ({ file, sha256, size })) ?? [],
-      ...(state && outcome !== 'cached' ? { log: relative(model.root, logFile) } : {}),
+      ...(state?.logged && outcome !== 'cached' ? { log: relative(model.root, logFile) } : {}),
       ...(state?.reason ? { reason: state.reason } : {}),
       ...(status?.state === 'blocked' ? { blockedBy: status.by } : {}),
       ...(explain && state?.explain ? { explain: state.explain } : {}),
