@@ -109,9 +109,13 @@ export async function prepareJob(
   // The stage gets the dependency RPMs' files and a database that knows them
   // and the root. Their own runtime needs are the root's business, hence
   // --nodeps here; the build's BuildRequires are checked by rpmbuild itself.
+  // Unprivileged, rpm runs as root of a user namespace so that it may chown the files it unpacks.
+  const asRoot = process.getuid?.() === 0 ? [] : ['unshare', '-r', '--'];
+  const install = ['rpm', '--root', stageDir, '--dbpath', SANDBOX_DB_DIR, '-i', '--nodeps', '--noscripts', '--notriggers', '--ignorearch', '--ignoreos', '--nosignature', seed, ...deps];
+  const [command, ...args] = [...asRoot, ...install];
   await run(
-    'rpm',
-    ['--root', stageDir, '--dbpath', SANDBOX_DB_DIR, '-i', '--nodeps', '--noscripts', '--notriggers', '--ignorearch', '--ignoreos', '--nosignature', seed, ...deps],
+    command!,
+    args,
     {
       env: { RPM_CONFIGDIR: join(rpmConfigLayer, 'lib/rpm'), SOURCE_DATE_EPOCH: String(bundle.sourceDateEpoch), HOME: workDir },
       logFile,
