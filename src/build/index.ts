@@ -46,6 +46,8 @@ export interface BuildOptions {
   keepGoing?: boolean;
   /** Say for each job why it is (not) a cache hit. */
   explain?: boolean;
+  /** Decide hits and misses (and why) without building or publishing anything. */
+  dryRun?: boolean;
   /** Executor backend (default: [build] sandbox). */
   executor?: string;
   log: Logger;
@@ -199,6 +201,12 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
     const progress = new BuildProgress(log, plan.jobs.length, weights, concurrency);
 
     const runJob = async (job: PlannedJob): Promise<'succeeded' | 'failed'> => {
+      // In a dry run, a job after a miss cannot know its key: its dependency's new bytes decide.
+      const waitsFor = job.deps.filter((dep) => states.get(dep)?.status === 'planned');
+      if (waitsFor.length > 0) {
+        states.set(job.id, { status: 'planned', logged: false, seconds: 0, explain: [`builds after ${waitsFor.join(', ')}; a hit then if their new RPMs are byte-identical`] });
+        return 'succeeded';
+      }
       const stage = stages.get(job.arch)!;
       const { bundle, blobs } = makeBundle({
         component: job.component,
@@ -223,6 +231,10 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
       const lookup = await buildCache.lookup(bundle.key);
       const logPath = jobLogPath(model, job);
       if (lookup.hit) {
+        if (options.dryRun) {
+          states.set(job.id, { status: 'cached', logged: false, entry: lookup.entry, seconds: 0, explain: ['cache hit: no input changed'] });
+          return 'succeeded';
+        }
         await publishLog(buildCache.logPath(lookup.entry), logPath);
         await writeInputRecord(cache, record);
         states.set(job.id, { status: 'cached', logged: true, entry: lookup.entry, seconds: 0, explain: ['cache hit: no input changed'] });
@@ -234,6 +246,10 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
           : previous?.key === bundle.key
             ? ['same inputs as the last build, but its result is no longer in the cache']
             : explainChange(previous, record);
+      if (options.dryRun) {
+        states.set(job.id, { status: 'planned', logged: false, seconds: 0, explain });
+        return 'succeeded';
+      }
       progress.started(job.id);
       const state = await buildJob(job, bundle, blobs, logPath);
       states.set(job.id, { ...state, explain });
@@ -308,6 +324,7 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
       await executor.close();
     }
     if (signal?.aborted) throw interrupted();
+    if (options.dryRun) return summarize(model, plan.jobs, plan.skipped, statuses, states, arches, executorName, {}, options.explain ?? false, started);
 
     // Publish what succeeded, one repository per requested arch.
     const repos: Partial<Record<Arch, string>> = {};
@@ -425,7 +442,7 @@ function summarize(
   explain: boolean,
   started: number,
 ): BuildSummary {
-  const counts: BuildSummary['counts'] = { total: jobs.length, built: 0, cached: 0, failed: 0, blocked: 0, skipped: 0 };
+  const counts: BuildSummary['counts'] = { total: jobs.length, built: 0, cached: 0, planned: 0, failed: 0, blocked: 0, skipped: 0 };
   const summaries = jobs.map((job): JobSummary => {
     const status = statuses.get(job.id);
     const state = states.get(job.id);

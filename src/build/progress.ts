@@ -6,7 +6,8 @@
 import type { Logger } from '../util/log.js';
 import { paint } from '../util/log.js';
 
-export type JobOutcome = 'built' | 'cached' | 'failed' | 'blocked' | 'skipped';
+/** `planned`: a dry run found the job would build. */
+export type JobOutcome = 'built' | 'cached' | 'planned' | 'failed' | 'blocked' | 'skipped';
 
 export class BuildProgress {
   private readonly running = new Map<string, number>();

@@ -13,6 +13,7 @@ interface BuildArgs {
   jobs?: number;
   keepGoing: boolean;
   explain: boolean;
+  dryRun: boolean;
   executor?: string;
 }
 
@@ -32,7 +33,7 @@ function summaryText(summary: BuildSummary, root: string, explain: boolean, verb
   if (shown.length > 0) lines.push('jobs:', ...shown.flatMap((job) => jobLine(job, explain)));
   for (const skip of summary.skipped) lines.push(`  skipped  ${skip.component}/${skip.arch}: ${skip.reason}`);
   lines.push(
-    `${c.total} job(s): ${c.built} built, ${c.cached} cached${c.failed ? `, ${c.failed} failed` : ''}${c.blocked ? `, ${c.blocked} blocked` : ''}${c.skipped ? `, ${c.skipped} not started` : ''} in ${summary.seconds.toFixed(1)} s (${summary.executor})`,
+    `${c.total} job(s): ${c.planned ? `${c.planned} to build, ` : ''}${c.built} built, ${c.cached} cached${c.failed ? `, ${c.failed} failed` : ''}${c.blocked ? `, ${c.blocked} blocked` : ''}${c.skipped ? `, ${c.skipped} not started` : ''} in ${summary.seconds.toFixed(1)} s (${summary.executor})`,
   );
   for (const [arch, dir] of Object.entries(summary.repos)) lines.push(`repository ${arch}: ${relative(root, dir!) || '.'}`);
   return lines.join('\n');
@@ -57,6 +58,7 @@ export default defineCommand<BuildArgs>({
     ['strata build --all-arches -j 8', 'build for every distro arch, 8 jobs at a time'],
     ['strata build greet --explain', 'build greet and what it needs; say why each job is (not) a cache hit'],
     ['strata build --keep-going --json', 'build all that does not depend on a failure; JSON summary on stdout'],
+    ['strata build --all-arches --explain --dry-run', 'what would rebuild, and why, without building'],
   ],
   builder: (yargs) =>
     yargs
@@ -67,6 +69,7 @@ export default defineCommand<BuildArgs>({
       .option('jobs', { alias: 'j', type: 'number', requiresArg: true, describe: 'parallel jobs (default: [build] jobs, else one per core)' })
       .option('keep-going', { alias: 'k', type: 'boolean', default: false, describe: 'after a failure, still build everything that does not depend on it' })
       .option('explain', { type: 'boolean', default: false, describe: 'say for each job whether it is a cache hit and, if not, which input changed' })
+      .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'decide hits and misses (with --explain: why) without building or publishing' })
       .option('executor', { type: 'string', requiresArg: true, describe: 'sandbox backend: bubblewrap or podman (default: [build] sandbox)' }) as never,
   run: async (args, context) => {
     if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) throw usageError(`--jobs must be a positive whole number, not ${args.jobs}`);
@@ -87,6 +90,7 @@ export default defineCommand<BuildArgs>({
         jobs: args.jobs,
         keepGoing: args.keepGoing,
         explain,
+        dryRun: args.dryRun,
         executor: args.executor,
         log: context.log,
         signal: abort.signal,

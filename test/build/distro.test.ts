@@ -58,6 +58,12 @@ test('build, no-op rebuild, an overlay change, a dependency change: only what ch
 
     await writeFile(join(dir, 'specs/libgreet/greet.h'), '#define GREETING "changed greetings"\n');
     await writeFile(join(dir, 'specs/libgreet/libgreet.signatures.json'), '{"Signatures": {}}\n');
+    // A dry run says what would build, and why, and touches nothing.
+    const repoBefore = await readFile(join(dir, 'out/repo/x86_64/repodata/repomd.xml'), 'utf8');
+    const dry = await buildDistro(await loadProject({ cwd: dir }), { arches: ['x86_64'], log: memoryLogger(), explain: true, dryRun: true });
+    assert.deepEqual(statusOf(dry), { 'greeter/x86_64': 'planned', 'hello/x86_64': 'cached', 'libgreet/noarch': 'planned' });
+    assert.deepEqual(dry.jobs.find((j) => j.job === 'greeter/x86_64')!.explain, ['builds after libgreet/noarch; a hit then if their new RPMs are byte-identical']);
+    assert.equal(await readFile(join(dir, 'out/repo/x86_64/repodata/repomd.xml'), 'utf8'), repoBefore);
     const fourth = await build(dir);
     assert.deepEqual(statusOf(fourth), { 'greeter/x86_64': 'built', 'hello/x86_64': 'cached', 'libgreet/noarch': 'built' });
     assert.ok(fourth.jobs.find((j) => j.job === 'libgreet/noarch')!.explain!.some((r) => /^source greet\.h changed/.test(r)));
