@@ -137,8 +137,3 @@ export interface ComposeStep {
 export function toolEnv(context: Pick<ComposeContext, 'model'>): Record<string, string> {
   return { SOURCE_DATE_EPOCH: String(context.model.distro.sourceDateEpoch), LC_ALL: 'C', TZ: 'UTC' };
 }
-
-/** The partition role of the filesystem: the whole root, or only /usr. */
-export function dataRole(image: ImageDefinition): 'root' | 'usr' {
-  return image.layout;
-}
