@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Arch, DistroModel } from '../../config/model.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { StrataError } from '../../util/errors.js';
+import { sha256Hex } from '../../util/hash.js';
 import type { Logger } from '../../util/log.js';
 import { run } from '../../util/process.js';
 import { findImage, imageDir } from '../image.js';
@@ -119,7 +120,8 @@ export async function bootImage(model: DistroModel, imageName: string, arch: Arc
   const append = `console=${machine.console} panic=-1 loglevel=4 ${manifest.cmdline}`;
   const logDir = join(options.outRoot ?? resolve(model.root, model.build.outDir), 'logs');
   await mkdir(logDir, { recursive: true });
-  const consoleLog = join(logDir, `boot-${imageName}-${arch}.log`);
+  // A boot of another folder (a tampered copy, a release mirror) keeps its own log beside the image's.
+  const consoleLog = join(logDir, options.dir ? `boot-${imageName}-${arch}-${sha256Hex(resolve(options.dir)).slice(0, 8)}.log` : `boot-${imageName}-${arch}.log`);
   const timeoutSeconds = options.timeoutSeconds ?? 180;
   options.log.info(`booting ${imageName}/${arch} under ${machine.binary} (TCG) with ${inputs.kernelPackage}`);
   const started = Date.now();
