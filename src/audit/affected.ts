@@ -24,7 +24,7 @@ import type { SpecFacts } from '../spec/model.js';
 import { canonicalJson } from '../util/hash.js';
 import { isInside, toPosix } from '../util/paths.js';
 import { fileAtCommit, projectRelative, type GitChanges } from './git.js';
-import { imageClosures } from './closure.js';
+import { imageClosures } from './image-closures.js';
 
 /** What one changed file affects. */
 export interface PathEffect {

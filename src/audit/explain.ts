@@ -25,7 +25,7 @@ import { sha256Hex } from '../util/hash.js';
 import { projectRelative } from './git.js';
 import type { Analysis } from './analysis.js';
 import type { ArchAnalysis } from './affected.js';
-import { imageClosures } from './closure.js';
+import { imageClosures } from './image-closures.js';
 
 export interface ExplainedOverlay {
   index: number;

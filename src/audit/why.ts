@@ -21,7 +21,7 @@ import { StrataError } from '../util/errors.js';
 import { sha256File } from '../util/hash.js';
 import { run } from '../util/process.js';
 import { didYouMean } from '../util/suggest.js';
-import { closure, providerIndex, type PackageSource, type ProviderIndex } from './closure.js';
+import { closure, providerIndex, type PackageSource, type ProviderIndex } from '../graph/runtime-closure.js';
 
 /** Where the package data came from. */
 export type WhySource = 'repository RPM headers' | 'image rpm database' | 'spec facts (image not composed)';

@@ -1,8 +1,9 @@
 import { defineCommand, archOption } from './command.js';
 import { loadModel } from './project.js';
 import type { Arch } from '../config/model.js';
-import { buildDistro, repoDir } from '../build/index.js';
-import { composeImage, defaultArch, findImage } from '../compose/index.js';
+import { repoDir } from '../build/index.js';
+import { buildImageClosure } from '../compose/build-closure.js';
+import { checkArch, composeImage, defaultArch, findImage } from '../compose/index.js';
 import { pathExists } from '../compose/fs.js';
 import { StrataError } from '../util/errors.js';
 import { join } from 'node:path';
@@ -35,10 +36,10 @@ export default defineCommand<ComposeArgs>({
   run: async (args, context) => {
     const model = await loadModel(context);
     const arch: Arch = args.arch ?? defaultArch(model);
-    findImage(model, args.image);
+    const image = findImage(model, args.image);
+    checkArch(model, arch);
     if (args.repo === undefined && args.build) {
-      context.log.info(`building the distro for ${arch} (cached jobs are reused)`);
-      await buildDistro(model, { arches: [arch], log: context.log });
+      await buildImageClosure(model, args.image, image, arch, { log: context.log });
     }
     const repo = args.repo ?? repoDir(model, arch);
     if (!(await pathExists(join(repo, 'repodata', 'repomd.xml')))) {

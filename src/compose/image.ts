@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Arch, DistroModel, ImageDefinition } from '../config/model.js';
 import { StrataError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
+import { displayPath } from '../config/config-file.js';
 import type { RepoSource } from './context.js';
 import { HOST_ARCH, repoDir } from '../build/index.js';
 
@@ -20,7 +21,7 @@ export function findImage(model: DistroModel, name: string): ImageDefinition {
   if (image) return image;
   const known = Object.keys(model.images).sort();
   throw new StrataError(`no image named '${name}'${didYouMean(name, known)}`, {
-    location: { file: model.configFile, line: 1, col: 1 },
+    location: { file: displayPath(model.configFile, process.cwd()), line: 1, col: 1 },
     hint: known.length > 0 ? `images defined: ${known.join(', ')}` : 'define one under [images.NAME] in toolkit.config.toml',
   });
 }
@@ -32,7 +33,10 @@ export function defaultArch(model: DistroModel): Arch {
 
 export function checkArch(model: DistroModel, arch: Arch): void {
   if (!model.distro.arches.includes(arch)) {
-    throw new StrataError(`the distro is not built for ${arch}`, { hint: `[distro].arches lists ${model.distro.arches.join(', ')}` });
+    throw new StrataError(`the distro is not built for ${arch}: [distro] arches lists ${model.distro.arches.join(', ')}`, {
+      location: { file: displayPath(model.configFile, process.cwd()), line: 1, col: 1 },
+      hint: `add "${arch}" to arches in [distro], or compose for one of ${model.distro.arches.join(', ')}`,
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closure, providerIndex, requirementNames } from '../../src/audit/closure.js';
+import { closure, providerIndex, requirementNames } from '../../src/graph/runtime-closure.js';
 import type { Dependency } from '../../src/spec/model.js';
 
 const dep = (raw: string): Dependency => (raw.startsWith('(') ? { raw, name: null, flag: null, evr: null } : { raw, name: raw.split(' ')[0]!, flag: null, evr: null });

@@ -1,16 +1,14 @@
 /**
- * Run-time package closures predicted from spec facts: which binary packages
- * an image's package list pulls in, and through which requirement. `affected`
- * uses them to find the images an affected component reaches; `why` falls
- * back on them when an image has not been composed yet.
+ * Run-time package closures: which binary packages a list of packages pulls in,
+ * and through which requirement, over spec facts or built RPM headers. The
+ * composer uses it to build what an image needs; `affected` and `why` to find
+ * the images a component reaches.
  *
  * The prediction resolves each requirement to every in-distro package that
  * provides it (or those of the component [graph] providers names), so it may list a package
  * dnf would not pick; it never misses one dnf could pick from this distro.
  */
-import type { Arch, DistroModel } from '../config/model.js';
-import { packagesFor } from '../compose/image.js';
-import type { Dependency, SpecFacts, SubpackageFacts } from '../spec/model.js';
+import type { Dependency, SubpackageFacts } from '../spec/model.js';
 
 export interface PackageNode {
   name: string;
@@ -99,18 +97,4 @@ export function closure(index: ProviderIndex, roots: string[], preferred: Readon
     }
   }
   return seen;
-}
-
-/** For every image: each package of its closure on `arch`, with the component that builds it. */
-export function imageClosures(model: DistroModel, facts: SpecFacts[], arch: Arch): Map<string, Map<string, string>> {
-  const index = providerIndex(facts.filter((fact) => fact.arch === arch));
-  const result = new Map<string, Map<string, string>>();
-  for (const image of Object.keys(model.images).sort()) {
-    const packages = new Map<string, string>();
-    for (const pkg of closure(index, packagesFor(model.images[image]!, arch), model.graph.providers).keys()) {
-      packages.set(pkg, index.packages.get(pkg)!.component);
-    }
-    result.set(image, packages);
-  }
-  return result;
 }
