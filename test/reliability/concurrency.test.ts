@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { sha256File } from '../../src/util/hash.js';
-import { ARCH, checkCache, copyProject, removeProject, scratchLeft, sleep, spawnStrata, strata } from './helpers.js';
+import { ARCH, IMAGE, checkCache, copyProject, diffMaps, outputHashes, removeProject, scratchLeft, sleep, spawnStrata, strata } from './helpers.js';
 
 interface Summary {
   jobs: Array<{ job: string; status: string; artifacts: Array<{ file: string; sha256: string }> }>;
@@ -61,6 +61,26 @@ test('two builds at once on one project and cache: both succeed, the cache verif
       // The build had already released the cache: gc then ran alone, which is fine.
       assert.equal(gc.exitCode, 0, gc.stderr);
     }
+  } finally {
+    await removeProject(project);
+  }
+});
+
+test('two composes of the same image at once: both succeed (or one waits), the image verifies and is the same bytes', { timeout: 300_000 }, async () => {
+  const project = await copyProject('concurrent-compose');
+  try {
+    const first = await strata(project, ['compose', IMAGE, '--arch', ARCH]);
+    assert.equal(first.exitCode, 0, first.stderr);
+    const reference = await outputHashes(project);
+    const a = spawnStrata(project, ['compose', IMAGE, '--arch', ARCH]);
+    const b = spawnStrata(project, ['compose', IMAGE, '--arch', ARCH]);
+    const [exitA, exitB] = await Promise.all([a.exited, b.exited]);
+    console.log(`# concurrent composes: exit ${exitA.code} and ${exitB.code}`);
+    const verify = await strata(project, ['verify', IMAGE, '--arch', ARCH]);
+    assert.equal(verify.exitCode, 0, `the image left behind verifies\n${verify.stdout}`);
+    assert.deepEqual(diffMaps(reference, await outputHashes(project)), [], 'the same bytes as a lone compose');
+    assert.equal(exitA.code, 0, `first compose\n${a.stderr()}`);
+    assert.equal(exitB.code, 0, `second compose\n${b.stderr()}`);
   } finally {
     await removeProject(project);
   }
