@@ -75,13 +75,6 @@ export default defineCommand<BuildArgs>({
     if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) throw usageError(`--jobs must be a positive whole number, not ${args.jobs}`);
     const model = await loadModel(context);
     const arches = selectedArches(args, model.distro.arches);
-    // The CLI frame does not hand commands its abort signal: Ctrl-C is watched
-    // here too. `on`, not `once`: execa's exit hook re-raises a signal nobody
-    // else still listens to, which would kill strata before the sandboxes stop.
-    const abort = new AbortController();
-    const onSignal = (): void => abort.abort();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
     const explain = args.explain;
     try {
       const summary = await buildDistro(model, {
@@ -93,7 +86,7 @@ export default defineCommand<BuildArgs>({
         dryRun: args.dryRun,
         executor: args.executor,
         log: context.log,
-        signal: abort.signal,
+        signal: context.signal,
       });
       return { json: { ok: true, ...summary }, text: summaryText(summary, model.root, explain, context.log.level === 'verbose') };
     } catch (error) {
@@ -108,9 +101,6 @@ export default defineCommand<BuildArgs>({
           ...error.errors.map((e) => `${paint(color, 'red', 'error:')} ${renderError(e)}`),
         ].join('\n'),
       };
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
   },
 });

@@ -21,6 +21,8 @@ export interface CommandContext {
   configPath?: string;
   json: boolean;
   log: Logger;
+  /** Aborted on the first SIGINT/SIGTERM: long commands stop their tools and clean up. */
+  signal: AbortSignal;
 }
 
 export interface CommandResult {
@@ -43,8 +45,9 @@ export interface CommandSpec<A> {
 /** Set by main.ts: the result and error handling shared by all commands. */
 export type CommandRunner = <A>(spec: CommandSpec<A>, args: ArgumentsCamelCase<A & GlobalOptions>) => Promise<void>;
 
-export function contextFrom(args: GlobalOptions): CommandContext {
+export function contextFrom(args: GlobalOptions, signal: AbortSignal): CommandContext {
   return {
+    signal,
     cwd: args.C ?? process.cwd(),
     configPath: args.config,
     json: args.json,

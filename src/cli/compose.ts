@@ -39,14 +39,14 @@ export default defineCommand<ComposeArgs>({
     const image = findImage(model, args.image);
     checkArch(model, arch);
     if (args.repo === undefined && args.build) {
-      await buildImageClosure(model, args.image, image, arch, { log: context.log });
+      await buildImageClosure(model, args.image, image, arch, { log: context.log, signal: context.signal });
     }
     const repo = args.repo ?? repoDir(model, arch);
     if (!(await pathExists(join(repo, 'repodata', 'repomd.xml')))) {
       throw new StrataError(`no package repository at ${repo}`, { hint: `build the distro first: strata build --arch ${arch}` });
     }
     context.log.info(`composing ${args.image} for ${arch}`);
-    const result = await composeImage(model, args.image, arch, { log: context.log, repo });
+    const result = await composeImage(model, args.image, arch, { log: context.log, signal: context.signal, repo });
     const m = result.manifest;
     const width = Math.max(...m.packages.map((p) => p.nevra.length), 10);
     const lines = [

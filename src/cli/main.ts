@@ -3,7 +3,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commands } from './commands.js';
 import { contextFrom, type CommandRunner, type GlobalOptions } from './command.js';
-import { StrataError, StrataErrors, errorToJson, exitCodeFor, renderError } from '../util/errors.js';
+import { StrataError, StrataErrors, errorToJson, exitCodeFor, interrupted, renderError } from '../util/errors.js';
 import { paint, colorEnabled } from '../util/log.js';
 import { STRATA_VERSION } from '../version.js';
 
@@ -22,13 +22,33 @@ function asStrataErrors(error: unknown): StrataError[] {
   return [new StrataError(`internal error (a bug in strata): ${message}`, { kind: 'build' })];
 }
 
+/**
+ * The first SIGINT/SIGTERM aborts the command's signal so that it stops its
+ * sandboxes and removes partial files; a second one ends strata at once.
+ * Listening with `on` (not `once`) matters: execa re-raises a signal nobody
+ * else listens to, which would kill strata before its cleanup ran.
+ */
+function watchSignals(): { signal: AbortSignal; stop: () => void } {
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: abort.signal,
+    stop: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 const runner: CommandRunner = async (spec, args) => {
   const global = args as unknown as GlobalOptions;
-  const context = contextFrom(global);
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const signals = watchSignals();
+  const context = contextFrom(global, signals.signal);
   try {
     const result = await spec.run(args, context);
     if (global.json) {
@@ -38,12 +58,11 @@ const runner: CommandRunner = async (spec, args) => {
     }
     process.exitCode = result.exitCode ?? 0;
   } catch (error) {
-    const errors = asStrataErrors(error);
+    const errors = signals.signal.aborted ? [interrupted()] : asStrataErrors(error);
     printErrors(errors, global.json);
     process.exitCode = Math.max(...errors.map((e) => exitCodeFor(e.kind)));
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.stop();
   }
 };
 

@@ -4,7 +4,7 @@ import type { DistroModel } from '../config/model.js';
 import { checkOverlays } from '../overlays/render.js';
 import type { CommandContext } from './command.js';
 
-export async function loadModel(context: CommandContext): Promise<DistroModel> {
+export async function loadModel(context: Pick<CommandContext, 'cwd' | 'configPath'> & Partial<CommandContext>): Promise<DistroModel> {
   const model = await loadProject({ cwd: context.cwd, configPath: context.configPath });
   checkOverlays(model);
   return model;
