@@ -31,11 +31,13 @@ import { workRoot } from './executors/local.js';
 import type { JobBundle } from './executor.js';
 import { explainChange, readDurations, readInputRecord, saveDurations, writeInputRecord, type InputRecord } from './history.js';
 import { acquireLock, removeStaleScratch, scratchName } from './lock.js';
+import { refuseUnbuildable } from './preflight.js';
+import { writeRpmProvenance } from '../audit/provenance.js';
 import { planJobs, type PlannedJob, type SkippedComponent } from './plan.js';
 import { BuildProgress, type JobOutcome } from './progress.js';
 import { publishRepo } from './repo.js';
 import { runSchedule, type TaskStatus } from './scheduler.js';
-import { resolveSources } from './sources.js';
+import { resolveSources, storeBlobs } from './sources.js';
 
 export interface BuildOptions {
   arches: Arch[];
@@ -170,13 +172,16 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
       noarchArch,
     });
 
+    refuseUnbuildable(plan.jobs, new Map([...stages].map(([arch, stage]) => [arch, stage.graph])), { keepGoing: options.keepGoing ?? false });
+
     // Every source of every planned component, found and checked before anything builds.
     const sources = new Map<string, LocalFile[]>();
     const sourceErrors: StrataError[] = [];
+    const pendingBlobs = new Map<string, Buffer>();
     for (const component of [...new Set(plan.jobs.map((job) => job.component))].sort()) {
       const facts = [...stages.values()].flatMap((stage) => stage.facts.filter((f) => f.component === component));
       try {
-        sources.set(component, await resolveSources(model.components[component]!, rendered.get(component)!, facts, { model, cacheDir: cache, digests, signal }));
+        sources.set(component, await resolveSources(model.components[component]!, rendered.get(component)!, facts, { model, cacheDir: cache, digests, signal, pendingBlobs }));
       } catch (error) {
         if (error instanceof StrataErrors) sourceErrors.push(...error.errors);
         else if (error instanceof StrataError) sourceErrors.push(error);
@@ -184,6 +189,7 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
       }
     }
     if (sourceErrors.length > 0) throw new StrataErrors(sourceErrors);
+    await storeBlobs(pendingBlobs);
 
     const buildRoot = await resolveBuildRoot(model.build.buildRoot, digests);
     await digests.save();
@@ -230,11 +236,15 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
       const previous = await readInputRecord(cache, job.id);
       const lookup = await buildCache.lookup(bundle.key);
       const logPath = jobLogPath(model, job);
+      // The provenance statement sits beside each RPM in the cache entry; the repository gets a copy.
+      const attest = (entry: CacheEntry): Promise<string[]> =>
+        writeRpmProvenance({ model, bundle, record, artifacts: entry.artifacts.map((a) => ({ path: buildCache.artifactPath(entry, a), sha256: a.sha256 })) });
       if (lookup.hit) {
         if (options.dryRun) {
           states.set(job.id, { status: 'cached', logged: false, entry: lookup.entry, seconds: 0, explain: ['cache hit: no input changed'] });
           return 'succeeded';
         }
+        await attest(lookup.entry);
         await publishLog(buildCache.logPath(lookup.entry), logPath);
         await writeInputRecord(cache, record);
         states.set(job.id, { status: 'cached', logged: true, entry: lookup.entry, seconds: 0, explain: ['cache hit: no input changed'] });
@@ -254,6 +264,7 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
       const state = await buildJob(job, bundle, blobs, logPath);
       states.set(job.id, { ...state, explain });
       if (state.status === 'built') {
+        await attest(state.entry!);
         measured[job.id] = state.seconds;
         await writeInputRecord(cache, record);
         return 'succeeded';

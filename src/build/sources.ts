@@ -20,6 +20,7 @@ import { StrataError, StrataErrors } from '../util/errors.js';
 import { sha256Hex } from '../util/hash.js';
 import type { DigestCache } from './digest-cache.js';
 import type { LocalFile } from './bundle.js';
+import { displayPath } from '../config/config-file.js';
 
 export interface SignaturesFile {
   path: string;
@@ -45,7 +46,7 @@ export async function readSignatures(component: Component, rendered: RenderedCom
   try {
     parsed = JSON.parse((await fileBytes(file)).toString('utf8'));
   } catch (error) {
-    throw new StrataError(`${path}: not valid JSON: ${(error as Error).message}`, { kind: 'input', component: component.name });
+    throw new StrataError(`${shown(path)}: not valid JSON: ${(error as Error).message}`, { kind: 'input', component: component.name });
   }
   const signatures = (parsed as { Signatures?: unknown } | null)?.Signatures;
   if (signatures === null || typeof signatures !== 'object' || Array.isArray(signatures)) {
@@ -66,19 +67,30 @@ export interface SourceContext {
   cacheDir: string;
   digests: DigestCache;
   signal?: AbortSignal;
+  /**
+   * Bytes that exist only in memory (rendered specs, overlay-made files), by the
+   * blob path they will have. Written by `storeBlobs` once every source of the
+   * build checked out, so a refused build leaves nothing in the cache.
+   */
+  pendingBlobs: Map<string, Buffer>;
 }
 
-/** Content-addressed store for bytes that exist only in memory (rendered specs, overlay-made files). */
-export async function blobFile(cacheDir: string, data: Buffer): Promise<string> {
-  const sha256 = sha256Hex(data);
-  const path = join(cacheDir, 'blobs', sha256);
-  const st = await stat(path).catch(() => null);
-  if (!st || st.size !== data.length) await writeFileAtomic(path, data);
+/** Content-addressed store for in-memory bytes: the path is the digest. */
+function blobPath(context: SourceContext, data: Buffer): string {
+  const path = join(context.cacheDir, 'blobs', sha256Hex(data));
+  context.pendingBlobs.set(path, data);
   return path;
 }
 
-async function renderedLocal(file: RenderedFile, cacheDir: string): Promise<LocalFile> {
-  const localPath = file.absPath ?? (await blobFile(cacheDir, file.data!));
+export async function storeBlobs(pendingBlobs: ReadonlyMap<string, Buffer>): Promise<void> {
+  for (const [path, data] of pendingBlobs) {
+    const st = await stat(path).catch(() => null);
+    if (!st || st.size !== data.length) await writeFileAtomic(path, data);
+  }
+}
+
+async function renderedLocal(file: RenderedFile, context: SourceContext): Promise<LocalFile> {
+  const localPath = file.absPath ?? blobPath(context, file.data!);
   const size = file.data ? file.data.length : (await stat(localPath)).size;
   return { file: { path: file.path, sha256: file.sha256, size, mode: file.mode & 0o777 }, localPath };
 }
@@ -122,8 +134,13 @@ async function fetchPinned(name: string, sha256: string, context: SourceContext,
   return { file: { path: name, sha256, size: st.size, mode: 0o644 }, localPath: cached };
 }
 
+/** Paths in messages as the user typed them: relative to where strata runs. */
+function shown(path: string): string {
+  return displayPath(path, process.cwd());
+}
+
 function mismatch(name: string, where: string, actual: string, expected: string, component: string, hint?: string): StrataError {
-  return new StrataError(`${name} does not match its pin: ${where} has sha256 ${actual}, expected ${expected}`, {
+  return new StrataError(`${name} does not match its pin: ${shown(where)} has sha256 ${actual}, expected ${expected}`, {
     kind: 'input',
     component,
     hint: hint ?? 'update the signatures file only if the new file is the one you mean to build',
@@ -143,7 +160,7 @@ export async function resolveSources(component: Component, rendered: RenderedCom
   const specBytes = Buffer.from(rendered.specText);
   files.set(rendered.specFile, {
     file: { path: rendered.specFile, sha256: sha256Hex(specBytes), size: specBytes.length, mode: 0o644 },
-    localPath: await blobFile(context.cacheDir, specBytes),
+    localPath: blobPath(context, specBytes),
   });
   const mismatched = new Set<string>();
   for (const file of rendered.files) {
@@ -153,7 +170,7 @@ export async function resolveSources(component: Component, rendered: RenderedCom
       mismatched.add(file.path);
       continue;
     }
-    files.set(file.path, await renderedLocal(file, context.cacheDir));
+    files.set(file.path, await renderedLocal(file, context));
   }
   const wanted = new Map<string, string>();
   for (const fact of facts) {
@@ -166,7 +183,7 @@ export async function resolveSources(component: Component, rendered: RenderedCom
     const pin = pins[name];
     if (pin === undefined) {
       errors.push(
-        new StrataError(`${tag} ${name} is not in ${component.dir} and has no SHA-256 pin to fetch it by`, {
+        new StrataError(`${tag} ${name} is not in ${shown(component.dir)} and has no SHA-256 pin to fetch it by`, {
           kind: 'input',
           component: component.name,
           hint: `add it to ${signaturesName(rendered.specFile)} ({"Signatures": {"${name}": "<sha256>"}}) and to the lookaside, or put it next to the spec`,

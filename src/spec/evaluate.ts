@@ -20,6 +20,11 @@ import { FactsCache } from './facts-cache.js';
 import { querySpecs, type SpecInput, type SpecQuery } from './rpmspec-runner.js';
 import { readParsedSpec } from './parsed-spec.js';
 import { predictProvides } from './predict-provides.js';
+import { displayPath } from '../config/config-file.js';
+
+function specShown(path: string | undefined): string {
+  return path === undefined ? 'the spec' : displayPath(path, process.cwd());
+}
 
 export interface EvaluateOptions {
   log: Logger;
@@ -228,7 +233,7 @@ export function evaluationErrors(failures: EvaluationFailure[], model: DistroMod
         new StrataError(`rpmspec cannot evaluate the spec of ${failure.component}`, {
           component: failure.component,
           details: failure.message.split('\n'),
-          hint: `check ${model.components[failure.component]?.specPath ?? 'the spec'} as rendered (strata render), in the distro's macro context ([rpm] in toolkit.config.toml)`,
+          hint: `check ${specShown(model.components[failure.component]?.specPath)} as rendered (strata render), in the distro's macro context ([rpm] in toolkit.config.toml)`,
         }),
     ),
   );

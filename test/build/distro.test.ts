@@ -39,8 +39,11 @@ test('build, no-op rebuild, an overlay change, a dependency change: only what ch
     const repo = await readdir(repoDir(await loadProject({ cwd: dir }), 'x86_64'));
     assert.deepEqual(repo.filter((f) => !f.startsWith('.')).sort(), [
       'greeter-1.0-2.tp1.x86_64.rpm',
+      'greeter-1.0-2.tp1.x86_64.rpm.intoto.json',
       'hello-1.0-1.tp1.x86_64.rpm',
+      'hello-1.0-1.tp1.x86_64.rpm.intoto.json',
       'libgreet-devel-2.1-1.tp1.noarch.rpm',
+      'libgreet-devel-2.1-1.tp1.noarch.rpm.intoto.json',
       'repodata',
     ]);
     assert.match(await readFile(join(dir, 'out/repo/x86_64/repodata/repomd.xml'), 'utf8'), /<revision>1767225600<\/revision>/);
@@ -95,6 +98,25 @@ test('an unsatisfiable BuildRequires fails that job with rpm\'s message; with ke
     assert.deepEqual(statusOf(failure.summary), { 'greeter/x86_64': 'built', 'hello/x86_64': 'built', 'libgreet/noarch': 'built', 'needsmissing/noarch': 'failed' });
     const repo = await readdir(join(dir, 'out/repo/x86_64'));
     assert.ok(repo.includes('hello-1.0-1.tp1.x86_64.rpm') && repo.includes('repodata'));
+  } finally {
+    await t.remove();
+  }
+});
+
+test('without keep-going, an unsatisfiable BuildRequires stops the build before any job runs', async () => {
+  const t = await tempDir('distro-refuse');
+  try {
+    const dir = await project(t.path, ['hello', 'needsmissing']);
+    const failure = await build(dir).then(
+      () => assert.fail('the build must not start'),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof StrataErrors && !(failure instanceof BuildFailure));
+    assert.equal(failure.errors.length, 1);
+    assert.equal(failure.errors[0]!.component, 'needsmissing');
+    assert.match(failure.errors[0]!.message, /BuildRequires 'libdoesnotexist-devel >= 3' \(x86_64\) is provided by no component/);
+    await assert.rejects(readdir(join(dir, 'out')), /ENOENT/, 'nothing is written to the output');
+    await assert.rejects(readdir(join(dir, '.strata-cache/jobs')), /ENOENT/, 'no job ran');
   } finally {
     await t.remove();
   }

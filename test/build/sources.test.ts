@@ -36,7 +36,7 @@ async function setup(root: string, lookaside: string | null, signatures: Record<
   } as unknown as RenderedComponent;
   const facts = [{ sources: [{ index: 0, name: 'upstream-1.0.tar.gz', url: 'https://example.invalid/upstream-1.0.tar.gz' }], patches: [{ index: 0, name: 'fix.patch' }] }] as unknown as SpecFacts[];
   const cacheDir = join(root, 'cache');
-  const context = { model, cacheDir, digests: await DigestCache.open(cacheDir) };
+  const context = { model, cacheDir, digests: await DigestCache.open(cacheDir), pendingBlobs: new Map<string, Buffer>() };
   return { resolve: () => resolveSources(component, rendered, facts, context), cacheDir };
 }
 
