@@ -9,8 +9,9 @@
 import { copyFile, link, readFile, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { replaceDirAtomic, writeFileAtomic } from '../util/atomic.js';
-import { hashRecord } from '../util/hash.js';
+import { hashRecord, sha256File } from '../util/hash.js';
 import { run } from '../util/process.js';
+import { publishProvenance } from '../audit/provenance.js';
 
 export interface RepoPackage {
   /** The component that built it. */
@@ -68,6 +69,7 @@ export async function publishRepo(dir: string, packages: RepoPackage[], sourceDa
       const target = join(tmp, pkg.file);
       await placeFile(pkg.path, target);
       await utimes(target, when, when);
+      await publishProvenance(pkg.path, target);
     }
     await run(
       'createrepo_c',
@@ -84,8 +86,10 @@ async function upToDate(dir: string, identity: string, packages: RepoPackage[]):
   try {
     const stamp = await readStamp(dir);
     if (stamp?.identity !== identity) return false;
+    // Re-hashed, not just sized: a damaged RPM of the same size must not stay published.
     for (const pkg of packages) {
-      if ((await stat(join(dir, pkg.file))).size !== pkg.size) return false;
+      const path = join(dir, pkg.file);
+      if ((await stat(path)).size !== pkg.size || (await sha256File(path)) !== pkg.sha256) return false;
     }
     return (await stat(join(dir, 'repodata', 'repomd.xml'))).isFile();
   } catch {
