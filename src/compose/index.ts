@@ -24,6 +24,7 @@ import { writeCmdline } from './steps/write_cmdline.js';
 import { convertDisk } from './steps/convert_disk.js';
 import { writeSbom } from './steps/write_sbom.js';
 import { writeManifest } from './steps/write_manifest.js';
+import { writeProvenanceStep } from '../audit/compose-provenance.js';
 
 export { verifyImage, type VerifyReport } from './verify.js';
 export { bootImage, type BootReport } from './boot/index.js';
@@ -42,6 +43,7 @@ export const STEPS: readonly ComposeStep[] = [
   writeCmdline,
   convertDisk,
   writeSbom,
+  writeProvenanceStep,
   writeManifest,
 ];
 

@@ -19,6 +19,7 @@ import { findImage, imageDir } from './image.js';
 import { MANIFEST_FILE, readManifest, type ImageManifest } from './manifest.js';
 import { SBOM_FILE } from './steps/write_sbom.js';
 import { validateSpdx } from './spdx.js';
+import { imageProvenanceChecks } from '../audit/compose-provenance.js';
 
 export interface VerifyCheck {
   check: string;
@@ -200,6 +201,7 @@ export async function verifyImageDir(dir: string, options: { log: Logger; signal
     }
     checks.push({ check: 'sbom', ok: problems.length === 0, detail: problems.length === 0 ? 'valid SPDX 2.3' : problems.slice(0, 5).join('; ') });
   }
+  checks.push(...(await imageProvenanceChecks(dir)));
   return { ok: checks.every((c) => c.ok), image: manifest.image, arch: manifest.arch, dir, rootHash: verity?.rootHash ?? null, checks };
 }
 

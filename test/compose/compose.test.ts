@@ -29,7 +29,7 @@ const project = (): Promise<string> => mkdtemp(join(tmpdir(), 'strata-compose-te
 test('compose installs the Requires closure, minimises the tree and writes verifiable artifacts', async () => {
   const model = fixtureModel(await project());
   const result = await composeImage(model, 'fx', 'x86_64', { log, repo });
-  assert.deepEqual((await readdir(result.outDir)).sort(), ['cmdline', 'disk.raw', 'manifest.json', 'root.erofs', 'root.roothash', 'root.verity', 'sbom.spdx.json']);
+  assert.deepEqual((await readdir(result.outDir)).sort(), ['cmdline', 'disk.raw', 'disk.raw.intoto.json', 'manifest.json', 'root.erofs', 'root.erofs.intoto.json', 'root.roothash', 'root.verity', 'sbom.spdx.json']);
   const m = result.manifest;
   // fx-config is in no package list: only fx-init's Requires brings it in.
   assert.deepEqual(m.packages.map((p) => p.nevra), ['fx-config-2.1-3.noarch', 'fx-filesystem-1.0-1.noarch', 'fx-init-1.0-1.x86_64']);
@@ -77,7 +77,7 @@ test('two composes from clean state in different folders give identical artifact
   const model = fixtureModel(await project());
   const report = await compareComposes('fx', 'x86_64', (outRoot) => composeImage(model, 'fx', 'x86_64', { log, repo, outRoot }), log);
   assert.ok(report.identical, JSON.stringify(report.differences));
-  assert.deepEqual(Object.keys(report.artifacts).sort(), ['cmdline', 'disk.raw', 'manifest.json', 'root.erofs', 'root.roothash', 'root.verity', 'sbom.spdx.json']);
+  assert.deepEqual(Object.keys(report.artifacts).sort(), ['cmdline', 'disk.raw', 'disk.raw.intoto.json', 'manifest.json', 'root.erofs', 'root.erofs.intoto.json', 'root.roothash', 'root.verity', 'sbom.spdx.json']);
 });
 
 test('verify pinpoints a flipped byte in the disk, the filesystem image and the hash tree', async () => {
@@ -88,7 +88,7 @@ test('verify pinpoints a flipped byte in the disk, the filesystem image and the 
   let report = await verifyImage(model, 'fx', 'x86_64', { log });
   assert.equal(report.ok, false);
   const failed = Object.fromEntries(report.checks.filter((c) => !c.ok).map((c) => [c.check, c.detail]));
-  assert.deepEqual(Object.keys(failed).sort(), ['artifact disk.raw', 'disk.raw partition 1', 'disk.raw verity']);
+  assert.deepEqual(Object.keys(failed).sort(), ['artifact disk.raw', 'disk.raw partition 1', 'disk.raw verity', 'provenance disk.raw.intoto.json', 'provenance root.erofs.intoto.json']);
   assert.match(failed['disk.raw verity']!, /data block 2 \(bytes 8192\.\.12287\) does not match the hash tree/);
   assert.match(failed['disk.raw partition 1']!, /root-x86-64.*block 2/);
   await flipByte(join(outDir, 'disk.raw'), data.offset + 2 * 4096 + 100);
@@ -136,7 +136,7 @@ test('squashfs with a signed root hash, VHD and qcow2 is reproducible and verifi
   const report = await compareComposes('fx', 'x86_64', (outRoot) => composeImage(model, 'fx', 'x86_64', { log, repo, outRoot }), log);
   assert.ok(report.identical, JSON.stringify(report.differences));
   const outDir = join(report.dirs[0], 'images/fx/x86_64');
-  assert.deepEqual((await readdir(outDir)).sort(), ['cmdline', 'disk.qcow2', 'disk.raw', 'disk.vhd', 'manifest.json', 'root.roothash', 'root.squashfs', 'root.verity', 'root.verity-sig', 'sbom.spdx.json']);
+  assert.deepEqual((await readdir(outDir)).sort(), ['cmdline', 'disk.qcow2', 'disk.raw', 'disk.raw.intoto.json', 'disk.vhd', 'manifest.json', 'root.roothash', 'root.squashfs', 'root.squashfs.intoto.json', 'root.verity', 'root.verity-sig', 'sbom.spdx.json']);
   const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8'));
 
   const sig = JSON.parse(await readFile(join(outDir, 'root.verity-sig'), 'utf8')) as { rootHash: string; certificateFingerprint: string; signature: string };
