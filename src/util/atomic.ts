@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -29,12 +29,38 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
 }
 
+const TEMP_SIBLING = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}(?:\.old)?$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Temporary siblings of `path` whose writer is gone (a run killed mid-write).
+ * They were never trusted; this removes them so they do not pile up.
+ */
+export async function removeStaleTemps(path: string): Promise<void> {
+  const dir = dirname(path);
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const match = TEMP_SIBLING.exec(name);
+    if (!match || match[1] !== basename(path)) continue;
+    const pid = Number(match[2]);
+    if (pid !== process.pid && !processAlive(pid)) await rm(join(dir, name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Builds a whole folder under a temporary name, then swaps it in for `target`.
  * The previous folder stays intact until the new one is complete.
  */
 export async function replaceDirAtomic(target: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
+  await removeStaleTemps(target);
   const tmp = tempSibling(target);
   const old = `${tmp}.old`;
   await rm(tmp, { recursive: true, force: true });

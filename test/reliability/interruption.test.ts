@@ -145,7 +145,6 @@ test('kills survived (figure for docs/reliability.md)', () => {
 
 test(
   'after Ctrl-C (SIGINT) nothing of the interrupted run is left: no staging folder of the image',
-  { todo: 'BUG: SIGINT during strata compose (e.g. in install_packages) exits 130 without the "interrupted" error and leaves out/images/<image>/.<arch>.tmp-<pid>-<hex> (and /tmp/strata-compose-<image>-<arch>-*) behind: the process ends before replaceDirAtomic\'s cleanup runs (src/cli/main.ts runner: process.once(SIGINT); src/compose/index.ts:composeImage)' },
   () => {
     assert.deepEqual(litterAfter.SIGINT ?? [], []);
   },
@@ -153,7 +152,6 @@ test(
 
 test(
   'a successful run after SIGKILLed ones removes the scratch they left',
-  { todo: 'BUG: SIGKILLed runs leave out/images/<image>/.<arch>.tmp-<pid>-<hex> (a whole image each) and out/repo/.<arch>.tmp-<pid>-<hex> staging folders that no later run removes (src/util/atomic.ts:replaceDirAtomic via src/compose/index.ts:composeImage and src/build/repo.ts:publishRepo; buildDistro only runs removeStaleScratch on the cache work folder, jobs/ and out/logs)' },
   () => {
     assert.deepEqual(litterAfter.SIGKILL ?? [], []);
   },

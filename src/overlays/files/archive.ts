@@ -6,7 +6,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { run } from '../../util/process.js';
@@ -45,17 +45,46 @@ async function viaTool(tool: 'xz' | 'bzip2', args: string[], input: Buffer, suff
   }
 }
 
+/**
+ * Source archives are edited in memory. One that inflates past 64 MiB at more
+ * than 100:1 (real sources compress 3–10:1) is a decompression bomb, and none
+ * may inflate past 2 GiB; both are refused before they are held whole.
+ */
+const INFLATE_FLOOR = 64 * 1024 ** 2;
+const INFLATE_RATIO = 100;
+const INFLATE_MAX = 2 * 1024 ** 3;
+
+function inflateLimit(compressedSize: number): number {
+  return Math.min(INFLATE_MAX, Math.max(INFLATE_FLOOR, compressedSize * INFLATE_RATIO));
+}
+
+function tooLarge(limit: number): ArchiveProblem {
+  return new ArchiveProblem(`inflates past ${limit} bytes (more than ${INFLATE_RATIO}:1 beyond ${INFLATE_FLOOR / 1024 ** 2} MiB, or over ${INFLATE_MAX / 1024 ** 3} GiB): refused as a decompression bomb`);
+}
+
 async function decompress(bytes: Buffer, compression: Compression): Promise<Buffer> {
+  const limit = inflateLimit(bytes.length);
+  let inflated: Buffer;
   switch (compression) {
     case 'gzip':
-      return gunzipSync(bytes);
+      try {
+        inflated = gunzipSync(bytes, { maxOutputLength: limit });
+      } catch (error) {
+        if (error instanceof RangeError || (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
+        throw error;
+      }
+      break;
     case 'xz':
-      return viaTool('xz', ['-d', '-q'], bytes, '.xz', (n) => n.slice(0, -3));
+      inflated = await viaTool('xz', ['-d', '-q'], bytes, '.xz', (n) => n.slice(0, -3));
+      break;
     case 'bzip2':
-      return viaTool('bzip2', ['-d', '-q'], bytes, '.bz2', (n) => n.slice(0, -4));
+      inflated = await viaTool('bzip2', ['-d', '-q'], bytes, '.bz2', (n) => n.slice(0, -4));
+      break;
     case 'none':
       return bytes;
   }
+  if (inflated.length > limit) throw tooLarge(limit);
+  return inflated;
 }
 
 async function compress(bytes: Buffer, compression: Compression): Promise<Buffer> {
@@ -76,6 +105,13 @@ function normaliseName(name: string): string {
   return name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
 }
 
+/** A symlink resolves from its own folder, a hard link from the archive root; neither may leave it. */
+function linkStaysInside(name: string, type: string | null | undefined, target: string): boolean {
+  if (posix.isAbsolute(target)) return false;
+  const resolved = type === 'symlink' ? posix.normalize(posix.join(posix.dirname(name), target)) : posix.normalize(target);
+  return isConfinedRelative(resolved.replace(/\/+$/, ''));
+}
+
 async function readTar(bytes: Buffer): Promise<Map<string, ArchiveEntry>> {
   const entries = new Map<string, ArchiveEntry>();
   const extract = tar.extract();
@@ -88,6 +124,9 @@ async function readTar(bytes: Buffer): Promise<Map<string, ArchiveEntry>> {
       if (name === '') continue;
       if (!isConfinedRelative(name)) throw new ArchiveProblem(`entry '${header.name}' escapes the archive root`);
       const type = header.type;
+      if (header.linkname && !linkStaysInside(name, type, header.linkname)) {
+        throw new ArchiveProblem(`${type === 'link' ? 'hard link' : 'symlink'} '${header.name}' points outside the archive root (to '${header.linkname}')`);
+      }
       if (type !== 'file' && type !== 'directory' && type !== 'symlink' && type !== 'link' && type !== 'contiguous-file') {
         throw new ArchiveProblem(`entry '${header.name}' has type ${type}, which source archives should not contain`);
       }
