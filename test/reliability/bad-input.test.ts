@@ -37,7 +37,8 @@ async function snapshot(root: string): Promise<Map<string, string>> {
   const state = new Map<string, string>();
   for (const entry of await walkTree(root)) {
     if (derivedCaches.some((prefix) => entry.path === prefix || entry.path.startsWith(`${prefix}/`))) continue;
-    if (entry.path === '.strata-cache') continue;
+    // Folders alone hold nothing a later run could trust (scratch and lease folders stay).
+    if (entry.type === 'dir' && (entry.path === '.strata-cache' || entry.path.startsWith('.strata-cache/'))) continue;
     state.set(entry.path, entry.type === 'file' ? await sha256File(entry.absPath) : entry.type);
   }
   return state;
