@@ -3,8 +3,7 @@ import { defineCommand } from './command.js';
 import { loadModel } from './project.js';
 import { ARCHES, type Arch } from '../config/model.js';
 import { BuildFailure, HOST_ARCH, buildDistro, type BuildSummary, type JobSummary } from '../build/index.js';
-import { errorToJson, renderError, usageError } from '../util/errors.js';
-import { paint } from '../util/log.js';
+import { errorToJson, usageError } from '../util/errors.js';
 
 interface BuildArgs {
   components: string[];
@@ -91,15 +90,11 @@ export default defineCommand<BuildArgs>({
       return { json: { ok: true, ...summary }, text: summaryText(summary, model.root, explain, context.log.level === 'verbose') };
     } catch (error) {
       if (!(error instanceof BuildFailure)) throw error;
-      const color = context.log.color;
       return {
         exitCode: 1,
         json: { ok: false, ...error.summary, errors: error.errors.map(errorToJson) },
-        text: [
-          summaryText(error.summary, model.root, explain, context.log.level === 'verbose'),
-          '',
-          ...error.errors.map((e) => `${paint(color, 'red', 'error:')} ${renderError(e)}`),
-        ].join('\n'),
+        text: summaryText(error.summary, model.root, explain, context.log.level === 'verbose'),
+        errors: error.errors,
       };
     }
   },

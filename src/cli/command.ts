@@ -5,6 +5,7 @@
  */
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import { createLogger, type Logger } from '../util/log.js';
+import type { StrataError } from '../util/errors.js';
 
 export interface GlobalOptions {
   C?: string;
@@ -32,6 +33,8 @@ export interface CommandResult {
   text?: string;
   /** 0 unless the command found a problem it reports without throwing (e.g. render --check). */
   exitCode?: number;
+  /** Problems reported beside a result (a build's failed jobs): rendered on stderr like thrown ones. */
+  errors?: StrataError[];
 }
 
 export interface CommandSpec<A> {

@@ -56,6 +56,7 @@ const runner: CommandRunner = async (spec, args) => {
     } else if (result.text !== undefined && result.text !== '') {
       process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
     }
+    if (result.errors && result.errors.length > 0) printErrors(result.errors, false);
     process.exitCode = result.exitCode ?? 0;
   } catch (error) {
     const errors = signals.signal.aborted ? [interrupted()] : asStrataErrors(error);
