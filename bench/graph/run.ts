@@ -10,7 +10,7 @@
  *
  *   node dist/bench/graph/run.js [--specs N] [--sweep] [--keep]
  *
- * Writes bench/graph/results.json.
+ * Writes bench/results/graph.json.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
         memory: peakRssMB < 1024,
       },
     };
-    await writeFile(join(here, '../../../bench/graph/results.json'), `${JSON.stringify(results, null, 1)}\n`);
+    await writeFile(join(here, '../../../bench/results/graph.json'), `${JSON.stringify(results, null, 1)}\n`);
     process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
   } finally {
     if (!flag('--keep')) await rm(root, { recursive: true, force: true });
