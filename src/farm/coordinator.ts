@@ -16,6 +16,7 @@
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { JetStreamApiError, type StoredMsg } from '@nats-io/jetstream';
 import pLimit from 'p-limit';
@@ -43,6 +44,8 @@ export interface CoordinatorOptions {
   queueAhead?: number;
   /** How long to keep trying to reach a lost server before failing the running jobs. */
   reconnectSeconds?: number;
+  /** Bundles up to this size travel inside the job message instead of through the store (default INLINE_BUNDLE_BYTES). */
+  inlineBundleBytes?: number;
 }
 
 /** Where one job's time went, for progress, --explain and the benchmark. */
@@ -76,7 +79,21 @@ interface Session {
   uploader: BlobUploader;
   subscriptions: Subscription[];
   poll: NodeJS.Timeout;
+  /**
+   * What earlier runs left, read once when connecting (one paged request per
+   * stream instead of two look-ups per job): subjects of jobs still queued and
+   * of stored results. Anything newer reaches us through the subscription.
+   */
+  queuedAtStart: Set<string>;
+  resultsAtStart: Set<string>;
 }
+
+/**
+ * Most bundles are a few KiB of JSON: sent inside the job message (still
+ * verified against their digest) they save the worker a store look-up and
+ * fetch, and the coordinator an upload, per job.
+ */
+export const INLINE_BUNDLE_BYTES = 64 * 1024;
 
 const ADVISORY_MAX_DELIVERIES = '$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES';
 
@@ -93,6 +110,7 @@ export class FarmCoordinator implements Executor {
   private readonly records: FarmJobRecord[] = [];
   private readonly warnedIdle = new Set<string>();
   private readonly maxRepublish: number;
+  private readonly runId = randomBytes(6).toString('hex');
 
   constructor(private readonly options: CoordinatorOptions) {
     this.maxRepublish = options.maxRepublish ?? 2;
@@ -125,6 +143,12 @@ export class FarmCoordinator implements Executor {
       },
     });
     await nc.flush();
+    const subjects = async (stream: string, filter: string): Promise<Set<string>> =>
+      new Set(Object.keys((await farm.jsm.streams.info(stream, { subjects_filter: filter })).state.subjects ?? {}));
+    const [queuedAtStart, resultsAtStart] = await Promise.all([
+      subjects(farm.names.jobStream, farm.names.allJobs),
+      subjects(farm.names.resultStream, farm.names.allResults),
+    ]);
     void this.watchConnection(farm);
     this.workers = await liveWorkers(farm);
     const poll = setInterval(() => {
@@ -136,7 +160,7 @@ export class FarmCoordinator implements Executor {
         .catch(() => undefined);
     }, this.options.workerPollMs ?? 3000);
     poll.unref();
-    return { farm, uploader: new BlobUploader(farm.blobs), subscriptions: [results, advisories], poll };
+    return { farm, uploader: new BlobUploader(farm.blobs), subscriptions: [results, advisories], poll, queuedAtStart, resultsAtStart };
   }
 
   /**
@@ -220,6 +244,7 @@ export class FarmCoordinator implements Executor {
     if (sha256Hex(bundleBytes) !== digest) throw new StrataError('internal: bundle bytes do not hash to bundleDigest', { kind: 'build' });
     if (this.pending.has(bundle.key)) throw new StrataError(`job ${bundle.job} (key ${bundle.key}) is already running on the farm`, { kind: 'build' });
     const queue: QueueId = { arch: bundle.arch, route: rootRoute(bundle.buildRoot) };
+    const inline = bundleBytes.length <= (this.options.inlineBundleBytes ?? INLINE_BUNDLE_BYTES);
     const record: FarmJobRecord = {
       job: bundle.job, key: bundle.key, worker: null, reused: false, publishes: 0, submittedAt: Date.now(),
       publishedAt: null, startedAt: null, finishedAt: null, receivedAt: 0, fetchMs: 0, buildMs: 0, uploadMs: 0,
@@ -252,14 +277,14 @@ export class FarmCoordinator implements Executor {
       });
 
     try {
-      const stored = await this.io(() => this.storedResult(farm, bundle.key));
+      const stored = session.resultsAtStart.has(resultSubject(farm.names, bundle.key)) ? await this.io(() => this.storedResult(farm, bundle.key)) : null;
       if (stored?.outcome === 'built' && stored.bundle === digest && stored.result.status === 'succeeded') {
         const reused = await this.collect(session, request, stored, record, true);
         if (reused) return reused;
       }
       for (let publish = 0; ; publish++) {
         endings = [];
-        await this.upload(session, request, bundleBytes, digest);
+        await this.upload(session, request, bundleBytes, digest, inline);
         await this.gate.acquire(queueKey(queue), signal);
         let ending: Ending;
         try {
@@ -267,7 +292,7 @@ export class FarmCoordinator implements Executor {
             this.warnedIdle.add(queueKey(queue));
             this.options.log.warn(`farm: no live worker serves ${queue.arch} jobs for build root ${queue.route}; jobs wait in the queue until one starts`);
           }
-          await this.publish(farm, bundle, queue, digest, bundleBytes.length, publish, record);
+          await this.publish(session, bundle, queue, digest, inline ? bundleBytes : bundleBytes.length, publish, record);
           ending = await nextEnding();
         } finally {
           this.gate.release(queueKey(queue));
@@ -284,7 +309,7 @@ export class FarmCoordinator implements Executor {
     }
   }
 
-  private async upload(session: Session, request: ExecuteRequest, bundleBytes: Uint8Array, digest: string): Promise<void> {
+  private async upload(session: Session, request: ExecuteRequest, bundleBytes: Uint8Array, digest: string, inline: boolean): Promise<void> {
     const { bundle } = request;
     await Promise.all(
       bundleBlobs(bundle).map((sha) => {
@@ -293,14 +318,17 @@ export class FarmCoordinator implements Executor {
         return this.io(() => session.uploader.ensureFile(sha, path));
       }),
     );
+    if (inline) return;
     await this.io(async () => {
       if (!(await session.farm.blobs.has(digest, bundleBytes.length))) await session.farm.blobs.putBytes(bundleBytes);
     });
   }
 
-  private async publish(farm: Farm, bundle: JobBundle, queue: QueueId, digest: string, size: number, publish: number, record: FarmJobRecord): Promise<void> {
+  /** `content`: the bundle's bytes when they travel inside the message, else just their size. */
+  private async publish(session: Session, bundle: JobBundle, queue: QueueId, digest: string, content: Uint8Array | number, publish: number, record: FarmJobRecord): Promise<void> {
+    const { farm } = session;
     const subject = jobSubject(farm.names, queue, bundle.key);
-    if (publish === 0) {
+    if (publish === 0 && session.queuedAtStart.has(subject)) {
       // Left in the queue by an earlier coordinator: wait for it rather than build it twice.
       const queued = await farm.jsm.streams.getMessage(farm.names.jobStream, { last_by_subj: subject }).catch(() => null);
       if (queued !== null) {
@@ -315,10 +343,16 @@ export class FarmCoordinator implements Executor {
       key: bundle.key,
       arch: queue.arch,
       route: queue.route,
-      bundle: { sha256: digest, size },
+      bundle:
+        typeof content === 'number'
+          ? { sha256: digest, size: content }
+          : { sha256: digest, size: content.length, inline: new TextDecoder().decode(content) },
       publishedAt: Date.now(),
     };
-    const ack = await farm.js.publish(subject, encode(message), { msgID: `${digest}.${publish}` });
+    // The id lets the server drop a copy the client re-sent after a lost ack; it
+    // is unique per run, so a rerun within the server's duplicate window (two
+    // minutes) is not mistaken for such a copy.
+    const ack = await farm.js.publish(subject, encode(message), { msgID: `${digest}.${this.runId}.${publish}` });
     this.bySequence.set(ack.seq, bundle.key);
     record.publishes++;
     record.publishedAt = message.publishedAt;
@@ -363,7 +397,7 @@ export class FarmCoordinator implements Executor {
         const size = await session.farm.blobs.fetchToFile(artifact.sha256, join(outputDir, artifact.file));
         if (size !== artifact.size) throw new BadBlobError(artifact.sha256, 'corrupt', `size ${size}, expected ${artifact.size}`);
       }
-      if (built.log) await this.appendLog(session, built.log.sha256, request.logFile, built.worker);
+      if (built.log) await this.appendLog(session, built.log, request.logFile, built.worker);
     } catch (error) {
       await Promise.all(result.artifacts.map((a) => rm(join(outputDir, a.file), { force: true })));
       if (!(error instanceof BadBlobError)) throw error;
@@ -385,15 +419,22 @@ export class FarmCoordinator implements Executor {
     return result;
   }
 
-  private async appendLog(session: Session, sha: string, logFile: string, worker: string): Promise<void> {
-    const tmp = join(tmpdir(), `strata-farm-log-${process.pid}-${sha.slice(0, 16)}`);
-    try {
-      await session.farm.blobs.fetchToFile(sha, tmp);
-      await appendFile(logFile, `--- built on farm worker ${worker} ---\n`);
-      await appendFile(logFile, await readFile(tmp));
-    } finally {
-      await rm(tmp, { force: true });
+  private async appendLog(session: Session, log: NonNullable<BuiltResult['log']>, logFile: string, worker: string): Promise<void> {
+    let bytes: Buffer;
+    if (log.inline !== undefined) {
+      bytes = Buffer.from(log.inline, 'base64');
+      if (sha256Hex(bytes) !== log.sha256) throw new BadBlobError(log.sha256, 'corrupt', 'the log inside the result');
+    } else {
+      const tmp = join(tmpdir(), `strata-farm-log-${process.pid}-${log.sha256.slice(0, 16)}`);
+      try {
+        await session.farm.blobs.fetchToFile(log.sha256, tmp);
+        bytes = await readFile(tmp);
+      } finally {
+        await rm(tmp, { force: true });
+      }
     }
+    await appendFile(logFile, `--- built on farm worker ${worker} ---\n`);
+    await appendFile(logFile, bytes);
   }
 
   /** A job that ran out of deliveries stays in a work queue stream; remove it so a rerun can queue it afresh. */

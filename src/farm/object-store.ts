@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, StorageType, type ObjectStore } from '@nats-io/obj';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { StrataError } from '../util/errors.js';
 import { tempSibling } from '../util/atomic.js';
 import { sha256Hex } from '../util/hash.js';
@@ -38,17 +39,36 @@ export interface BlobStoreOptions {
 }
 
 export class BlobStore {
-  private constructor(private readonly store: ObjectStore) {}
+  private constructor(
+    private readonly store: ObjectStore,
+    private readonly jsm: JetStreamManager,
+    private readonly bucket: string,
+  ) {}
 
   static async open(nc: NatsConnection, names: FarmNames, options: BlobStoreOptions, create = true): Promise<BlobStore> {
-    if (!create) return new BlobStore(await new Objm(nc).open(names.blobBucket));
-    const store = await new Objm(nc).create(names.blobBucket, {
-      storage: StorageType.File,
-      replicas: options.replicas,
-      ttl: options.ttlMs * 1_000_000,
-      description: `strata build farm blobs (${names.namespace})`,
-    });
-    return new BlobStore(store);
+    const objm = new Objm(nc);
+    const store = create
+      ? await objm.create(names.blobBucket, {
+          storage: StorageType.File,
+          replicas: options.replicas,
+          ttl: options.ttlMs * 1_000_000,
+          description: `strata build farm blobs (${names.namespace})`,
+        })
+      : await objm.open(names.blobBucket);
+    return new BlobStore(store, await jetstreamManager(nc), names.blobBucket);
+  }
+
+  /**
+   * The bytes of a one-chunk object by a direct get of its chunk message (the
+   * object store's documented layout: `$O.<bucket>.C.<nuid>` in stream
+   * `OBJ_<bucket>`). The client's own get sets up a consumer per object, which
+   * costs more than the transfer for the small bundles, logs and sources that
+   * make up most of a farm's blobs.
+   */
+  private async singleChunk(sha256: string, nuid: string): Promise<Uint8Array> {
+    const msg = await this.jsm.streams.getMessage(`OBJ_${this.bucket}`, { last_by_subj: `$O.${this.bucket}.C.${nuid}` });
+    if (msg === null) throw new BadBlobError(sha256, 'missing', 'its chunk is gone');
+    return msg.data;
   }
 
   /** True when the store holds an object under the blob's name with the expected size. */
@@ -86,29 +106,36 @@ export class BlobStore {
 
   /** Streams a blob into `dest` (atomically), hashing as it goes; a mismatch leaves nothing behind. */
   async fetchToFile(sha256: string, dest: string): Promise<number> {
-    const result = await this.store.get(blobName(sha256));
-    if (result === null) throw new BadBlobError(sha256, 'missing', '');
+    const name = blobName(sha256);
+    const info = await this.store.info(name);
+    if (info === null || info.deleted) throw new BadBlobError(sha256, 'missing', '');
     await mkdir(dirname(dest), { recursive: true });
     const tmp = tempSibling(dest);
     const hash = createHash('sha256');
     let size = 0;
     const handle = await open(tmp, 'w', 0o444);
+    const take = async (data: Uint8Array): Promise<void> => {
+      hash.update(data);
+      size += data.length;
+      await handle.write(data);
+    };
     try {
-      const reader = result.data.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        hash.update(value);
-        size += value.length;
-        await handle.write(value);
+      if (info.chunks === 1) {
+        await take(await this.singleChunk(sha256, info.nuid));
+      } else if (info.chunks > 1) {
+        const result = await this.store.get(name);
+        if (result === null) throw new BadBlobError(sha256, 'missing', '');
+        const reader = result.data.getReader();
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) await take(chunk.value);
+        await result.error.then((e) => {
+          if (e) throw e;
+        });
       }
-      await result.error.then((e) => {
-        if (e) throw e;
-      });
       await handle.close();
     } catch (error) {
       await handle.close().catch(() => undefined);
       await rm(tmp, { force: true });
+      if (error instanceof BadBlobError) throw error;
       // The store's own check caught chunks that do not match the object's record.
       throw new BadBlobError(sha256, 'corrupt', error instanceof Error ? error.message.split('\n')[0]! : String(error));
     }
@@ -119,20 +146,6 @@ export class BlobStore {
     }
     await rename(tmp, dest);
     return size;
-  }
-
-  /** A small blob (a bundle) into memory, verified. */
-  async fetchBytes(sha256: string): Promise<Uint8Array> {
-    let data: Uint8Array | null;
-    try {
-      data = await this.store.getBlob(blobName(sha256));
-    } catch (error) {
-      throw new BadBlobError(sha256, 'corrupt', error instanceof Error ? error.message.split('\n')[0]! : String(error));
-    }
-    if (data === null) throw new BadBlobError(sha256, 'missing', '');
-    const actual = sha256Hex(data);
-    if (actual !== sha256) throw new BadBlobError(sha256, 'corrupt', `read sha256:${actual.slice(0, 16)}…`);
-    return data;
   }
 
   /** Bytes held, for `farm status`. */

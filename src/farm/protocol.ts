@@ -21,7 +21,8 @@ const jobMessage = z.strictObject({
   key: z.string().regex(/^[0-9a-f]{16,128}$/),
   arch,
   route: z.string().regex(/^[a-z0-9-]+$/),
-  bundle: blob,
+  /** The bundle by digest; small ones also carry their canonical JSON here (checked against the digest all the same). */
+  bundle: z.strictObject({ sha256, size: z.number().int().nonnegative(), inline: z.string().optional() }),
   /** Milliseconds since the epoch when the coordinator published it (for queue-time figures). */
   publishedAt: z.number(),
 });
@@ -65,7 +66,8 @@ const resultMessage = z.discriminatedUnion('outcome', [
     worker: z.string(),
     delivery: z.number().int().positive(),
     result: jobResult,
-    log: blob.nullable(),
+    /** The job log: by digest in the store, or (when small) its bytes right here, base64. */
+    log: z.strictObject({ sha256, size: z.number().int().nonnegative(), inline: z.string().optional() }).nullable(),
     timing,
   }),
   z.strictObject({

@@ -9,12 +9,11 @@
  * Bundle knobs (in `env`, which a synthetic bundle has no other use for):
  * STRATA_SYNTHETIC_MS (sleep), STRATA_SYNTHETIC_FAIL=1 (report a failed build).
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleBlobs, type Executor, type ExecuteRequest, type JobResult } from '../build/executor.js';
 import { interrupted, StrataError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { sha256File, sha256Hex } from '../util/hash.js';
 
 export const SYNTHETIC_SLEEP_ENV = 'STRATA_SYNTHETIC_MS';
@@ -55,7 +54,8 @@ export function syntheticExecutor(): Executor {
       }
       const artifact = syntheticArtifact(bundle.key, digests);
       await mkdir(request.outputDir, { recursive: true });
-      await writeFileAtomic(join(request.outputDir, artifact.file), artifact.data);
+      // The output folder is the caller's scratch space, trusted only after run() returns: no temp-and-rename needed.
+      await writeFile(join(request.outputDir, artifact.file), artifact.data);
       return {
         job: bundle.job,
         key: bundle.key,

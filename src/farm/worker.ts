@@ -18,7 +18,7 @@
  * - on SIGTERM it takes nothing new, lets running builds finish within a grace
  *   period, then hands back whatever still runs, and exits.
  */
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -27,14 +27,17 @@ import { bundleBlobs, type Executor, type JobBundle, type JobResult } from '../b
 import type { Arch } from '../config/model.js';
 import type { Logger } from '../util/log.js';
 import { StrataError } from '../util/errors.js';
-import { sha256File } from '../util/hash.js';
+import { sha256File, sha256Hex } from '../util/hash.js';
 import { STRATA_VERSION } from '../version.js';
 import { BlobCache } from './blob-cache.js';
 import { connectFarm, describeConnection, type FarmConnectionSettings } from './connection.js';
 import { DEFAULT_LAYOUT, DEFAULT_QUEUE_POLICY, ensureQueueConsumer, openFarm, type Farm, type FarmLayout, type QueuePolicy } from './farm.js';
 import { BadBlobError, BlobUploader } from './object-store.js';
-import { encode, parseBundle, parseJobMessage, type JobMessage, type ResultMessage, type WorkerHeartbeat } from './protocol.js';
+import { encode, parseBundle, parseJobMessage, type BuiltResult, type JobMessage, type ResultMessage, type WorkerHeartbeat } from './protocol.js';
 import { farmNames, queueKey, resultSubject, rootRoute, type QueueId } from './subjects.js';
+
+/** Logs up to this size are sent inside the result message. */
+const INLINE_LOG_BYTES = 64 * 1024;
 
 export interface WorkerOptions {
   connection: FarmConnectionSettings;
@@ -100,6 +103,8 @@ export class FarmWorker {
   private readonly summary: WorkerSummary;
   private readonly startedAt = Date.now();
   private draining = false;
+  /** Index of the queue the last job came from. */
+  private lastBusyQueue = 0;
 
   constructor(private readonly options: WorkerOptions) {
     this.id = `${hostname().replace(/[^A-Za-z0-9-]/g, '-')}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -148,8 +153,15 @@ export class FarmWorker {
             slots.release();
             break;
           }
-          const job = this.handle(farm, cache, uploader, queue, msg, handBack).finally(() => {
-            slots.release();
+          // The slot is a build: it is freed once the build ends, so the next job's
+          // inputs download while this one's outputs upload.
+          let freed = false;
+          const free = (): void => {
+            if (!freed) slots.release();
+            freed = true;
+          };
+          const job = this.handle(farm, cache, uploader, queue, msg, handBack, free).finally(() => {
+            free();
             jobs.delete(job);
           });
           jobs.add(job);
@@ -173,24 +185,29 @@ export class FarmWorker {
   /**
    * One job for one free slot. A worker serving several queues must not let a
    * long pull on an idle queue hold its slot while another queue has work, so
-   * it first asks which queues have jobs waiting and pulls from those in turn;
-   * only when all look empty does it wait on one of them (rotating, so a job
-   * waiting for redelivery, which the pending count does not show, is found too).
+   * it first asks which queues have jobs waiting and pulls from those in turn.
+   * When all look empty it waits on the queue that last had work (a job may
+   * be published any moment), and now and then on another one, so that a job
+   * waiting for redelivery, which the pending count does not show, is found too.
    */
   private async pull(consumers: Array<[QueueId, Consumer]>, turn: number): Promise<[QueueId, JsMsg] | null> {
-    const pick = async ([queue, consumer]: [QueueId, Consumer], expires: number): Promise<[QueueId, JsMsg] | null> => {
+    const pick = async (index: number, expires: number): Promise<[QueueId, JsMsg] | null> => {
+      const [queue, consumer] = consumers[index]!;
       const msg = await consumer.next({ expires });
-      return msg === null ? null : [queue, msg];
+      if (msg === null) return null;
+      this.lastBusyQueue = index;
+      return [queue, msg];
     };
-    if (consumers.length === 1) return pick(consumers[0]!, 2000);
-    const rotated = consumers.map((_, i) => consumers[(turn + i) % consumers.length]!);
-    const pending = await Promise.all(rotated.map(async ([, consumer]) => (await consumer.info()).num_pending));
-    for (const [i, entry] of rotated.entries()) {
-      if (pending[i]! === 0) continue;
-      const got = await pick(entry, 1000);
-      if (got) return got;
+    if (consumers.length === 1) return pick(0, 2000);
+    const order = consumers.map((_, i) => (turn + i) % consumers.length);
+    const pending = await Promise.all(order.map(async (i) => (await consumers[i]![1].info()).num_pending));
+    for (const [at, index] of order.entries()) {
+      if (pending[at]! > 0) {
+        const got = await pick(index, 1000);
+        if (got) return got;
+      }
     }
-    return pick(rotated[0]!, 1000);
+    return pick(turn % 8 === 0 ? order[0]! : this.lastBusyQueue, 1000);
   }
 
   private async waitOrHandBack(jobs: Set<Promise<void>>, handBack: AbortSignal): Promise<void> {
@@ -228,7 +245,7 @@ export class FarmWorker {
     await farm.workers.put(this.id, encode(heartbeat));
   }
 
-  private async handle(farm: Farm, cache: BlobCache, uploader: BlobUploader, queue: QueueId, msg: JsMsg, handBack: AbortSignal): Promise<void> {
+  private async handle(farm: Farm, cache: BlobCache, uploader: BlobUploader, queue: QueueId, msg: JsMsg, handBack: AbortSignal, buildEnded: () => void): Promise<void> {
     const { log, policy = DEFAULT_QUEUE_POLICY } = this.options;
     const delivery = msg.info.deliveryCount;
     let job: JobMessage;
@@ -250,9 +267,18 @@ export class FarmWorker {
     const startedAt = Date.now();
     try {
       if (delivery > 1) log.info(`worker: ${job.job} redelivered (delivery ${delivery})`);
-      const bundleCheck = await cache.getAll([job.bundle.sha256], 1);
-      if (bundleCheck.bad.length > 0) return await this.reject(farm, msg, job, delivery, bundleCheck.bad);
-      const bundle = parseBundle(await readFile(bundleCheck.paths.get(job.bundle.sha256)!));
+      let bundleBytes: Uint8Array;
+      if (job.bundle.inline !== undefined) {
+        bundleBytes = new TextEncoder().encode(job.bundle.inline);
+        if (sha256Hex(bundleBytes) !== job.bundle.sha256) {
+          return await this.reject(farm, msg, job, delivery, [], 'the bundle inside the job message does not match its digest');
+        }
+      } else {
+        const bundleCheck = await cache.getAll([job.bundle.sha256], 1);
+        if (bundleCheck.bad.length > 0) return await this.reject(farm, msg, job, delivery, bundleCheck.bad);
+        bundleBytes = await readFile(bundleCheck.paths.get(job.bundle.sha256)!);
+      }
+      const bundle = parseBundle(bundleBytes);
       const mismatch = checkBundle(bundle, job, this.options.arches, this.options.routes);
       if (mismatch) return await this.reject(farm, msg, job, delivery, [], mismatch);
       const inputs = await cache.getAll(bundleBlobs(bundle), 4);
@@ -266,11 +292,10 @@ export class FarmWorker {
       log.verbose(`worker: building ${job.job}`);
       const result = await this.options.executor.run({ bundle, blobs: inputs.paths, outputDir, logFile, signal: abort.signal });
       const builtAt = Date.now();
+      buildEnded();
 
       await Promise.all(result.artifacts.map((a) => uploadOutput(uploader, a.sha256, join(outputDir, a.file))));
-      const logSha = await sha256File(logFile).catch(() => null);
-      if (logSha !== null) await uploader.ensureFile(logSha, logFile);
-      const logSize = logSha === null ? 0 : (await stat(logFile)).size;
+      const jobLog = await this.logForResult(uploader, logFile);
       const message: ResultMessage = {
         format: 'strata-farm-result/1',
         outcome: 'built',
@@ -279,7 +304,7 @@ export class FarmWorker {
         worker: this.id,
         delivery,
         result: resultForWire(result),
-        log: logSha === null ? null : { sha256: logSha, size: logSize },
+        log: jobLog,
         timing: { fetchMs: fetchedAt - startedAt, buildMs: builtAt - fetchedAt, uploadMs: Date.now() - builtAt, startedAt, finishedAt: Date.now() },
       };
       await farm.js.publish(resultSubject(farm.names, job.key), encode(message));
@@ -306,6 +331,16 @@ export class FarmWorker {
       this.running.delete(msg);
       if (jobDir !== null) await rm(jobDir, { recursive: true, force: true });
     }
+  }
+
+  /** A small log travels inside the result message (one round trip less each way); a large one as a blob. */
+  private async logForResult(uploader: BlobUploader, logFile: string): Promise<BuiltResult['log']> {
+    const bytes = await readFile(logFile).catch(() => null);
+    if (bytes === null) return null;
+    const sha256 = sha256Hex(bytes);
+    if (bytes.length <= INLINE_LOG_BYTES) return { sha256, size: bytes.length, inline: bytes.toString('base64') };
+    await uploader.ensureFile(sha256, logFile);
+    return { sha256, size: bytes.length };
   }
 
   private async reject(farm: Farm, msg: JsMsg, job: JobMessage, delivery: number, bad: BadBlobError[], reason?: string): Promise<void> {

@@ -71,7 +71,7 @@ function get(value: YamlValue | undefined, ...path: Array<string | number>): Yam
   return at!;
 }
 
-describe('deploy/', () => {
+describe('deploy/', { timeout: 60_000 }, () => {
   test('the Kubernetes Deployment runs strata worker with options that exist, and KEDA watches its queues', async () => {
     const [deployment] = parseYamlDocuments(await readFile(join(DEPLOY, 'kubernetes', 'worker-deployment.yaml'), 'utf8'));
     const [scaled] = parseYamlDocuments(await readFile(join(DEPLOY, 'kubernetes', 'keda-scaledobject.yaml'), 'utf8'));

@@ -43,7 +43,7 @@ let referenceKeys: Map<string, string>;
 async function copyProject(name: string): Promise<DistroModel> {
   const dir = join(scratch, name);
   for (const entry of ['toolkit.config.toml', 'specs', 'overlays']) await cp(join(REPO, entry), join(dir, entry), { recursive: true });
-  return loadModel({ cwd: dir, json: false, log: memoryLogger() });
+  return loadModel({ cwd: dir });
 }
 
 /** RPM file name → SHA-256 of its bytes, for the repository of one arch. */
@@ -81,7 +81,7 @@ const { buildDistro } = await import(dist + '/src/build/index.js');
 const { registerFarmExecutor } = await import(dist + '/src/farm/register.js');
 const { createLogger } = await import(dist + '/src/util/log.js');
 const log = createLogger('verbose');
-const model = await loadModel({ cwd: root, json: false, log });
+const model = await loadModel({ cwd: root });
 registerFarmExecutor(model, { url });
 await buildDistro(model, { arches: ['x86_64'], components: components.split(','), executor: 'nats', jobs: 4, log });
 `;
@@ -109,7 +109,7 @@ async function farmBuild(model: DistroModel, signal?: AbortSignal): Promise<Buil
   return buildDistro(model, { arches: [ARCH], components: COMPONENTS, executor: 'nats', jobs: 4, log: memoryLogger(), signal });
 }
 
-describe('the example distro through the farm', { skip: !root && 'bubblewrap builds here run as root' }, () => {
+describe('the example distro through the farm', { skip: !root && 'bubblewrap builds here run as root', timeout: 900_000 }, () => {
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'strata-farm-distro-'));
     const local = await copyProject('local');

@@ -22,6 +22,17 @@ export const CLI = resolve(fileURLToPath(new URL('../../src/cli/main.js', import
 /** The build root synthetic jobs name, served by workers started with --build-root. */
 export const SYNTHETIC_ROOT = 'synthetic0root';
 
+/** Every process started here; killed when the test process exits, however it ends (a failed or timed-out test included). */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -53,7 +64,7 @@ export async function startNatsServer(config = ''): Promise<NatsServer> {
   } else {
     args.push('-js', '-sd', storeDir);
   }
-  const child = spawn('/usr/sbin/nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = track(spawn('/usr/sbin/nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] }));
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   for (let i = 0; i < 100 && !output.includes('Server is ready'); i++) {
@@ -98,11 +109,13 @@ export function startWorker(
   env: Record<string, string> = {},
 ): WorkerProcess {
   mkdirSync(workDir, { recursive: true });
-  const child = spawn(process.execPath, [CLI, 'worker', '--nats-url', server.url, '--namespace', namespace, '--work-dir', workDir, ...extra], {
-    cwd: workDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
+  const child = track(
+    spawn(process.execPath, [CLI, 'worker', '--nats-url', server.url, '--namespace', namespace, '--work-dir', workDir, ...extra], {
+      cwd: workDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    }),
+  );
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

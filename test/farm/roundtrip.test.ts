@@ -37,12 +37,13 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function coordinator(namespace: string, lines: string[] = []): FarmCoordinator {
+function coordinator(namespace: string, lines: string[] = [], inlineBundleBytes?: number): FarmCoordinator {
   return new FarmCoordinator({
     connection: farmConnectionSettings({ url: server.url }, {}),
     namespace,
     log: memoryLogger(lines),
     workerPollMs: 200,
+    inlineBundleBytes,
   });
 }
 
@@ -60,7 +61,7 @@ function workerArgs(...extra: string[]): string[] {
   return ['--sandbox', 'synthetic', '--build-root', SYNTHETIC_ROOT, '--ack-wait', '2', ...extra];
 }
 
-describe('farm round trip', () => {
+describe('farm round trip', { timeout: 120_000 }, () => {
   test('a job goes to a worker and comes back verified, byte for byte', async () => {
     const ns = 'roundtrip_1';
     const worker = startWorker(server, ns, join(dir, 'w1'), workerArgs('--arch', 'x86_64'));
@@ -82,10 +83,10 @@ describe('farm round trip', () => {
     }
   });
 
-  test('a failing build is reported once, not retried', async () => {
+  test('a failing build is reported once, not retried (its bundle sent through the store)', async () => {
     const ns = 'failing_1';
     const worker = startWorker(server, ns, join(dir, 'w2'), workerArgs('--arch', 'x86_64'));
-    const farm = coordinator(ns);
+    const farm = coordinator(ns, [], 0);
     try {
       await worker.waitFor('slot(s) for');
       const job = await syntheticJob(dir, 'broken', { digests, fail: true });
