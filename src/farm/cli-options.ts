@@ -5,7 +5,7 @@
  * keys from files.
  */
 import type { Argv } from 'yargs';
-import { FARM_ENV, farmConnectionSettings, type FarmConnectionSettings } from './connection.js';
+import { FARM_ENV, farmConnectionSettings, type FarmConnectionInput, type FarmConnectionSettings } from './connection.js';
 
 export interface NatsArgs {
   natsUrl?: string;
@@ -29,18 +29,20 @@ export function natsOptions<T>(yargs: Argv<T>): Argv<T & NatsArgs> {
     ) as Argv<T & NatsArgs>;
 }
 
+/** The flags as connection input; `fallback` (e.g. `[build.farm]` from config) fills what the flags leave out. */
+export function connectionInputFromArgs(args: NatsArgs, fallback: FarmConnectionInput = {}): FarmConnectionInput {
+  return {
+    url: args.natsUrl ?? fallback.url,
+    credsFile: args.natsCreds ?? fallback.credsFile,
+    nkeyFile: args.natsNkey ?? fallback.nkeyFile,
+    tlsCa: args.natsTlsCa ?? fallback.tlsCa,
+    tlsCert: args.natsTlsCert ?? fallback.tlsCert,
+    tlsKey: args.natsTlsKey ?? fallback.tlsKey,
+  };
+}
+
 export function connectionFromArgs(args: NatsArgs, env: NodeJS.ProcessEnv = process.env): FarmConnectionSettings {
-  return farmConnectionSettings(
-    {
-      url: args.natsUrl,
-      credsFile: args.natsCreds,
-      nkeyFile: args.natsNkey,
-      tlsCa: args.natsTlsCa,
-      tlsCert: args.natsTlsCert,
-      tlsKey: args.natsTlsKey,
-    },
-    env,
-  );
+  return farmConnectionSettings(connectionInputFromArgs(args), env);
 }
 
 export const NAMESPACE_ENV = 'STRATA_FARM_NAMESPACE';
