@@ -24,7 +24,7 @@ interface KillPoint {
 
 const POINTS: KillPoint[] = [
   { name: 'loading and evaluating', after: null, delayMs: 600 },
-  { name: 'inside rel-lib\'s rpmbuild', after: 'building the distro', delayMs: 1200 },
+  { name: 'inside rel-lib\'s rpmbuild', after: 'building for image', delayMs: 1200 },
   { name: 'inside rel-app\'s rpmbuild', after: 'rel-lib/x86_64', delayMs: 400 },
   { name: 'publishing the repository', after: 'rel-app/x86_64', delayMs: 0 },
   { name: 'installing packages', after: 'install_packages', delayMs: 250 },
