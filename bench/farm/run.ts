@@ -10,7 +10,7 @@
  *
  *   node dist/bench/farm/run.js [--jobs 2000] [--workers 1,4,16] [--sleep-ms 100] [--slots 1]
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,14 @@ function sleepOf(index: number): number {
   return Math.round(MEAN_MS / 2 + u * MEAN_MS);
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -72,6 +80,9 @@ interface PoolResult {
   /** makespan / ideal − 1. */
   overIdeal: number;
   overheadMsPerJob: number;
+  /** CPU time per job over nats-server, the workers and the coordinator together (all on this machine). */
+  cpuMsPerJob: number;
+  cpus: number;
   /**
    * Medians over jobs, milliseconds. pull: a slot's wait between one build
    * ending and the next job arriving; fetch: bundle and inputs; buildExtra:
@@ -111,6 +122,9 @@ async function runPool(workers: number, dir: string): Promise<PoolResult> {
     const logs = join(dir, `logs${workers}`);
     await mkdir(logs, { recursive: true });
     const byId = new Map(jobs.map((job) => [job.bundle.job, job]));
+    const pids = [server.process.pid!, ...pool.map((w) => w.process.pid!)];
+    const cpuBefore = (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+    const ownBefore = process.cpuUsage();
     const started = performance.now();
     const statuses = await runSchedule(
       jobs.map((job) => ({ id: job.bundle.job, deps: [], weight: 1 })),
@@ -124,6 +138,9 @@ async function runPool(workers: number, dir: string): Promise<PoolResult> {
       { concurrency: farmWindow(slots), keepGoing: true },
     );
     const makespanSeconds = (performance.now() - started) / 1000;
+    const own = process.cpuUsage(ownBefore);
+    const cpuAfter = (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+    const cpuMsPerJob = ((cpuAfter - cpuBefore + (own.user + own.system) / 1e6) / JOBS) * 1000;
     await coordinator.close();
     const failed = [...statuses.values()].filter((s) => s.state !== 'succeeded').length;
     if (failed > 0) throw new Error(`${failed} synthetic jobs did not succeed`);
@@ -165,6 +182,8 @@ async function runPool(workers: number, dir: string): Promise<PoolResult> {
       makespanSeconds: round(makespanSeconds),
       overIdeal: round(makespanSeconds / idealSeconds - 1, 4),
       overheadMsPerJob: round(((makespanSeconds * slots - workSeconds) / JOBS) * 1000),
+      cpuMsPerJob: round(cpuMsPerJob),
+      cpus: cpus().length,
       median: pick(50),
       p95: pick(95),
     };
@@ -188,7 +207,7 @@ async function main(): Promise<void> {
       results.push(result);
       process.stdout.write(
         `${String(workers).padStart(3)} worker(s) × ${SLOTS} slot: ${JOBS} jobs, work ${result.workSeconds} s, ideal ${result.idealSeconds} s, ` +
-          `makespan ${result.makespanSeconds} s (${(result.overIdeal * 100).toFixed(1)} % over), overhead ${result.overheadMsPerJob} ms/job; ` +
+          `makespan ${result.makespanSeconds} s (${(result.overIdeal * 100).toFixed(1)} % over), overhead ${result.overheadMsPerJob} ms/job, CPU ${result.cpuMsPerJob} ms/job; ` +
           `median (p95) ms: ${Object.entries(result.median).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v} (${result.p95[k as keyof Phases]})`).join(', ')}\n`,
       );
     }

@@ -13,8 +13,6 @@ import { BadBlobError, type BlobStore } from './object-store.js';
 export class BlobCache {
   private readonly verified = new Map<string, string>();
   private readonly inFlight = new Map<string, Promise<string>>();
-  /** Bytes fetched from the store by this process (for status and benchmarks). */
-  fetchedBytes = 0;
 
   constructor(
     private readonly dir: string,
@@ -47,7 +45,7 @@ export class BlobCache {
       // A damaged local copy: drop it and fetch again.
       await rm(path, { force: true });
     }
-    this.fetchedBytes += await this.store.fetchToFile(sha256, path);
+    await this.store.fetchToFile(sha256, path);
     this.verified.set(sha256, (await fileIdentity(path))!);
     return path;
   }

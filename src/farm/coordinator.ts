@@ -451,12 +451,6 @@ export class FarmCoordinator implements Executor {
     return this.records;
   }
 
-  /** Worker slots currently serving the farm (for the scheduler's parallelism). */
-  async totalSlots(): Promise<number> {
-    await this.open();
-    return this.workers.filter((w) => !w.draining).reduce((sum, w) => sum + w.slots, 0);
-  }
-
   async probe(): Promise<ProbeResult> {
     try {
       const { farm } = await this.open();

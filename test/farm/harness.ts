@@ -27,6 +27,8 @@ const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
+// A benchmark stopped with Ctrl-C or SIGTERM still runs the 'exit' cleanup above.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
