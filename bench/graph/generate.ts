@@ -7,18 +7,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** mulberry32: a small deterministic PRNG. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../../src/util/prng.js';
 
 const WORDS = ['core', 'util', 'net', 'xml', 'json', 'crypt', 'image', 'font', 'audio', 'video', 'compress', 'parse', 'render', 'shell', 'mail', 'db', 'http', 'text', 'math', 'gfx'];
 

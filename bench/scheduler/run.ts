@@ -18,18 +18,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { remainingPathLengths, runSchedule, type ScheduledTask } from '../../src/build/scheduler.js';
-
-/** Deterministic PRNG (mulberry32) so that every run measures the same graphs. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../../src/util/prng.js';
 
 interface Dag {
   name: string;

@@ -33,6 +33,7 @@ import * as tar from 'tar-stream';
 import { z } from 'zod';
 import { tempSibling } from '../util/atomic.js';
 import { StrataError } from '../util/errors.js';
+import { processAlive } from '../util/process.js';
 
 export const CACHE_ARCHIVE_FORMAT = 'strata-cache/1';
 export const MANIFEST_NAME = 'strata-cache.json';
@@ -415,19 +416,10 @@ export async function listCacheEntries(cacheDir: string): Promise<CacheEntryInfo
 const USERS_DIR = '.users';
 const GC_LOCK = '.gc.lock';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function holder(path: string): Promise<number | null> {
   const text = await readFile(path, 'utf8').catch(() => '');
   const pid = Number.parseInt(text, 10);
-  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
+  return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : null;
 }
 
 export interface CacheLease {

@@ -6,16 +6,8 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { interrupted } from '../util/errors.js';
+import { processAlive } from '../util/process.js';
 import type { Logger } from '../util/log.js';
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function owner(path: string): Promise<number | null> {
   const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);

@@ -1,14 +1,6 @@
-import type { Arch } from '../config/model.js';
 import type { BuildGraph, ResolvedRequirement } from '../graph/model.js';
-import { archOption, defineCommand } from './command.js';
-import { checkComponents, graphJson, loadGraph, problemLines } from './graph.js';
+import { neighbourhoodCommand, problemLines } from './graph.js';
 import { neighbourhood, reachable } from '../graph/export.js';
-
-interface DepsArgs {
-  component: string;
-  arch?: Arch;
-  depth?: number;
-}
 
 function how(r: ResolvedRequirement): string {
   switch (r.resolvedBy) {
@@ -45,27 +37,12 @@ export function depsText(graph: BuildGraph, component: string, depth: number): s
   return lines.join('\n');
 }
 
-export default defineCommand<DepsArgs>({
-  command: 'deps <component>',
+export default neighbourhoodCommand('deps', {
   describe: "what a component's build needs: each BuildRequires with its provider, and every component built before it",
   examples: [
     ['strata deps greet', "greet's BuildRequires, how each is satisfied, and the components it waits for"],
     ['strata deps greet --depth 1 --json', 'only direct dependencies, as JSON'],
     ['strata deps greet --arch aarch64', 'the same for the aarch64 build'],
   ],
-  builder: (yargs) =>
-    archOption(yargs)
-      .positional('component', { type: 'string', demandOption: true, describe: 'component name' })
-      .option('depth', { type: 'number', requiresArg: true, describe: 'how many steps to follow (default: all)' }) as never,
-  run: async (args, context) => {
-    const loaded = await loadGraph(context, args.arch);
-    checkComponents(loaded.graph, [args.component]);
-    const depth = args.depth ?? Infinity;
-    const sub = neighbourhood(loaded.graph, [args.component], 'deps', depth);
-    return {
-      json: { component: args.component, ...graphJson(loaded, sub) },
-      text: depsText(loaded.graph, args.component, depth),
-      exitCode: loaded.evaluation.failures.length > 0 ? 1 : 0,
-    };
-  },
+  text: depsText,
 });

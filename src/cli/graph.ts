@@ -112,6 +112,39 @@ interface GraphArgs {
   depth?: number;
 }
 
+interface NeighbourhoodArgs {
+  component: string;
+  arch?: Arch;
+  depth?: number;
+}
+
+/** `strata deps` and `strata rdeps`: one component's neighbourhood in one direction, up to a depth. */
+export function neighbourhoodCommand(
+  direction: Direction,
+  about: { describe: string; examples: Array<[string, string]>; text: (graph: BuildGraph, component: string, depth: number) => string },
+) {
+  return defineCommand<NeighbourhoodArgs>({
+    command: `${direction} <component>`,
+    describe: about.describe,
+    examples: about.examples,
+    builder: (yargs) =>
+      archOption(yargs)
+        .positional('component', { type: 'string', demandOption: true, describe: 'component name' })
+        .option('depth', { type: 'number', requiresArg: true, describe: 'how many steps to follow (default: all)' }) as never,
+    run: async (args, context) => {
+      const loaded = await loadGraph(context, args.arch);
+      checkComponents(loaded.graph, [args.component]);
+      const depth = args.depth ?? Infinity;
+      const sub = neighbourhood(loaded.graph, [args.component], direction, depth);
+      return {
+        json: { component: args.component, ...graphJson(loaded, sub) },
+        text: about.text(loaded.graph, args.component, depth),
+        exitCode: loaded.evaluation.failures.length > 0 ? 1 : 0,
+      };
+    },
+  });
+}
+
 export default defineCommand<GraphArgs>({
   command: 'graph [components..]',
   describe: 'the build graph: which component needs which, through which BuildRequires; cycles and unresolved requirements',

@@ -1,14 +1,6 @@
-import type { Arch } from '../config/model.js';
 import type { BuildGraph } from '../graph/model.js';
-import { archOption, defineCommand } from './command.js';
-import { checkComponents, graphJson, loadGraph } from './graph.js';
-import { neighbourhood, reachable } from '../graph/export.js';
-
-interface RdepsArgs {
-  component: string;
-  arch?: Arch;
-  depth?: number;
-}
+import { neighbourhoodCommand } from './graph.js';
+import { reachable } from '../graph/export.js';
 
 export function rdepsText(graph: BuildGraph, component: string, depth: number): string {
   const direct = graph.edges.filter((e) => e.to === component && e.from !== component);
@@ -28,26 +20,11 @@ export function rdepsText(graph: BuildGraph, component: string, depth: number): 
   return lines.join('\n');
 }
 
-export default defineCommand<RdepsArgs>({
-  command: 'rdeps <component>',
+export default neighbourhoodCommand('rdeps', {
   describe: 'what needs a component: who BuildRequires something it provides, directly or through others',
   examples: [
     ['strata rdeps libgreet', 'components whose build needs libgreet, and through which requirement'],
     ['strata rdeps libgreet --depth 1 --json', 'only direct reverse dependencies, as JSON'],
   ],
-  builder: (yargs) =>
-    archOption(yargs)
-      .positional('component', { type: 'string', demandOption: true, describe: 'component name' })
-      .option('depth', { type: 'number', requiresArg: true, describe: 'how many steps to follow (default: all)' }) as never,
-  run: async (args, context) => {
-    const loaded = await loadGraph(context, args.arch);
-    checkComponents(loaded.graph, [args.component]);
-    const depth = args.depth ?? Infinity;
-    const sub = neighbourhood(loaded.graph, [args.component], 'rdeps', depth);
-    return {
-      json: { component: args.component, ...graphJson(loaded, sub) },
-      text: rdepsText(loaded.graph, args.component, depth),
-      exitCode: loaded.evaluation.failures.length > 0 ? 1 : 0,
-    };
-  },
+  text: rdepsText,
 });

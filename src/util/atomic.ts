@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { processAlive } from './process.js';
 
 /**
  * Outputs are written next to their final place under a temporary name and
@@ -30,15 +31,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 }
 
 const TEMP_SIBLING = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}(?:\.old)?$/;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Temporary siblings of `path` whose writer is gone (a run killed mid-write).

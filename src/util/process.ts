@@ -77,3 +77,13 @@ export async function run(command: string, args: readonly string[], options: Run
 export function tail(text: string, count: number): string[] {
   return text.split('\n').filter((line) => line.trim() !== '').slice(-count);
 }
+
+/** True while a process with this pid exists (also when it belongs to another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

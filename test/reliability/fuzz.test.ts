@@ -20,24 +20,13 @@ import { loadProject } from '../../src/config/load.js';
 import { checkOverlays, renderComponents } from '../../src/overlays/render.js';
 import { StrataError, StrataErrors } from '../../src/util/errors.js';
 import { REPO } from './helpers.js';
+import { seededRandom as prng } from '../../src/util/prng.js';
 
 const SEED = Number(process.env.STRATA_FUZZ_SEED ?? 20261125);
 const CONFIG_ITERATIONS = Number(process.env.STRATA_FUZZ_ITERATIONS ?? 2000);
 const OVERLAY_ITERATIONS = Math.round(CONFIG_ITERATIONS / 2);
 /** One iteration may take this long (generous: the machine may be loaded). */
 const ITERATION_LIMIT_MS = 5_000;
-
-/** mulberry32: small, fast, and the same on every platform. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Rng {
   next: () => number;
