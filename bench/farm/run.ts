@@ -8,7 +8,7 @@
  * jobs (makespan × slots − work) / jobs. Targets: within 10 % of the ideal at
  * 16 workers; under 20 ms of overhead per job.
  *
- *   node dist/bench/farm/run.js [--jobs 2000] [--workers 1,4,16] [--sleep-ms 100] [--slots 1]
+ *   node dist/bench/farm/run.js [--jobs 2000] [--workers 1,4,16] [--sleep-ms 100] [--slots 1] [--out FILE]
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1,4,16' },
     'sleep-ms': { type: 'string', default: '100' },
     slots: { type: 'string', default: '1' },
+    out: { type: 'string', default: fileURLToPath(new URL('../../../bench/results/farm.json', import.meta.url)) },
   },
 });
 const JOBS = Number(values.jobs);
@@ -82,6 +83,8 @@ interface PoolResult {
   overheadMsPerJob: number;
   /** CPU time per job over nats-server, the workers and the coordinator together (all on this machine). */
   cpuMsPerJob: number;
+  /** The same, per party: the coordinator includes strata's scheduler and the synthetic bundles' bookkeeping. */
+  cpuSplitMsPerJob: { coordinator: number; workers: number; server: number };
   cpus: number;
   /**
    * Medians over jobs, milliseconds. pull: a slot's wait between one build
@@ -122,8 +125,10 @@ async function runPool(workers: number, dir: string): Promise<PoolResult> {
     const logs = join(dir, `logs${workers}`);
     await mkdir(logs, { recursive: true });
     const byId = new Map(jobs.map((job) => [job.bundle.job, job]));
-    const pids = [server.process.pid!, ...pool.map((w) => w.process.pid!)];
-    const cpuBefore = (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+    const sum = async (pids: number[]): Promise<number> => (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+    const workerPids = pool.map((w) => w.process.pid!);
+    const serverBefore = await cpuSeconds(server.process.pid!);
+    const workersBefore = await sum(workerPids);
     const ownBefore = process.cpuUsage();
     const started = performance.now();
     const statuses = await runSchedule(
@@ -139,8 +144,12 @@ async function runPool(workers: number, dir: string): Promise<PoolResult> {
     );
     const makespanSeconds = (performance.now() - started) / 1000;
     const own = process.cpuUsage(ownBefore);
-    const cpuAfter = (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
-    const cpuMsPerJob = ((cpuAfter - cpuBefore + (own.user + own.system) / 1e6) / JOBS) * 1000;
+    const perJob = (seconds: number): number => round((seconds / JOBS) * 1000);
+    const cpu = {
+      coordinator: perJob((own.user + own.system) / 1e6),
+      workers: perJob((await sum(workerPids)) - workersBefore),
+      server: perJob((await cpuSeconds(server.process.pid!)) - serverBefore),
+    };
     await coordinator.close();
     const failed = [...statuses.values()].filter((s) => s.state !== 'succeeded').length;
     if (failed > 0) throw new Error(`${failed} synthetic jobs did not succeed`);
@@ -182,7 +191,8 @@ async function runPool(workers: number, dir: string): Promise<PoolResult> {
       makespanSeconds: round(makespanSeconds),
       overIdeal: round(makespanSeconds / idealSeconds - 1, 4),
       overheadMsPerJob: round(((makespanSeconds * slots - workSeconds) / JOBS) * 1000),
-      cpuMsPerJob: round(cpuMsPerJob),
+      cpuMsPerJob: round(cpu.coordinator + cpu.workers + cpu.server),
+      cpuSplitMsPerJob: cpu,
       cpus: cpus().length,
       median: pick(50),
       p95: pick(95),
@@ -207,14 +217,14 @@ async function main(): Promise<void> {
       results.push(result);
       process.stdout.write(
         `${String(workers).padStart(3)} worker(s) × ${SLOTS} slot: ${JOBS} jobs, work ${result.workSeconds} s, ideal ${result.idealSeconds} s, ` +
-          `makespan ${result.makespanSeconds} s (${(result.overIdeal * 100).toFixed(1)} % over), overhead ${result.overheadMsPerJob} ms/job, CPU ${result.cpuMsPerJob} ms/job; ` +
+          `makespan ${result.makespanSeconds} s (${(result.overIdeal * 100).toFixed(1)} % over), overhead ${result.overheadMsPerJob} ms/job, CPU ${result.cpuMsPerJob} ms/job (coordinator ${result.cpuSplitMsPerJob.coordinator}, workers ${result.cpuSplitMsPerJob.workers}, server ${result.cpuSplitMsPerJob.server}); ` +
           `median (p95) ms: ${Object.entries(result.median).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v} (${result.p95[k as keyof Phases]})`).join(', ')}\n`,
       );
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const out = resolve(fileURLToPath(new URL('../../../bench/results/farm.json', import.meta.url)));
+  const out = resolve(values.out!);
   await mkdir(resolve(out, '..'), { recursive: true });
   await writeFile(
     out,
