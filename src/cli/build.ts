@@ -1,11 +1,13 @@
 import { relative } from 'node:path';
 import { defineCommand } from './command.js';
 import { loadModel } from './project.js';
+import { connectionInputFromArgs, natsOptions, type NatsArgs } from '../farm/cli-options.js';
+import { FARM_EXECUTOR, registerFarmExecutor } from '../farm/register.js';
 import { ARCHES, type Arch } from '../config/model.js';
 import { BuildFailure, HOST_ARCH, buildDistro, type BuildSummary, type JobSummary } from '../build/index.js';
 import { errorToJson, usageError } from '../util/errors.js';
 
-interface BuildArgs {
+interface BuildArgs extends NatsArgs {
   components: string[];
   arch?: string | string[];
   allArches: boolean;
@@ -60,7 +62,7 @@ export default defineCommand<BuildArgs>({
     ['strata build --all-arches --explain --dry-run', 'what would rebuild, and why, without building'],
   ],
   builder: (yargs) =>
-    yargs
+    natsOptions(yargs)
       .positional('components', { type: 'string', array: true, default: [] as string[], describe: 'components to build, with what they need (default: all)' })
       // Not `array`: that would swallow the component names after it; repeating the flag collects.
       .option('arch', { type: 'string', choices: [...ARCHES], describe: 'target arch (repeat for several; default: the host arch)' })
@@ -69,21 +71,28 @@ export default defineCommand<BuildArgs>({
       .option('keep-going', { alias: 'k', type: 'boolean', default: false, describe: 'after a failure, still build everything that does not depend on it' })
       .option('explain', { type: 'boolean', default: false, describe: 'say for each job whether it is a cache hit and, if not, which input changed' })
       .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'decide hits and misses (with --explain: why) without building or publishing' })
-      .option('executor', { type: 'string', requiresArg: true, describe: 'sandbox backend: bubblewrap or podman (default: [build] sandbox)' }) as never,
+      .option('executor', {
+        type: 'string',
+        requiresArg: true,
+        describe: `where jobs run: bubblewrap or podman (a local sandbox), or ${FARM_EXECUTOR} (the build farm); default: [build] executor and sandbox`,
+      }) as never,
   run: async (args, context) => {
     if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) throw usageError(`--jobs must be a positive whole number, not ${args.jobs}`);
     const model = await loadModel(context);
     const arches = selectedArches(args, model.distro.arches);
     const explain = args.explain;
+    const executor = args.executor ?? (model.build.executor === 'nats' ? FARM_EXECUTOR : model.build.sandbox);
+    // The farm's window (live worker slots, plus a job queued behind each) is what keeps its workers busy.
+    const farm = executor === FARM_EXECUTOR ? registerFarmExecutor(model, { ...connectionInputFromArgs(args, model.build.farm), queueAhead: model.build.farm.queueAhead }) : null;
     try {
       const summary = await buildDistro(model, {
         arches,
         components: (args.components ?? []).map(String),
-        jobs: args.jobs,
+        jobs: args.jobs ?? (farm ? await farm.parallelism() : undefined),
         keepGoing: args.keepGoing,
         explain,
         dryRun: args.dryRun,
-        executor: args.executor,
+        executor,
         log: context.log,
         signal: context.signal,
       });

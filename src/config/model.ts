@@ -105,6 +105,20 @@ export interface BuildSettings {
   timeoutSeconds: number;
   /** Run %check when cross-building (under qemu-user). */
   crossCheck: boolean;
+  /** 'local': this machine's sandboxes; 'nats': the build farm. */
+  executor: 'local' | 'nats';
+  farm: FarmSettings;
+}
+
+/** Where the build farm is and how to log in (secrets only from the environment). Paths absolute. */
+export interface FarmSettings {
+  url?: string;
+  credsFile?: string;
+  nkeyFile?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  queueAhead?: number;
 }
 
 export interface GraphSettings {

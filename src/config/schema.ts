@@ -92,6 +92,20 @@ const buildRoot = z
   })
   .describe('The build root every job runs in.');
 
+const optionalPath = (description: string) => z.string().min(1).optional().describe(description);
+
+const farm = z
+  .strictObject({
+    url: z.string().min(1).optional().describe('NATS server URL(s), comma-separated, e.g. nats://farm.example:4222.'),
+    'creds-file': optionalPath('NATS .creds file (may lie outside the project: credentials are kept apart).'),
+    'nkey-file': optionalPath('File holding an nkey seed.'),
+    'tls-ca': optionalPath('CA bundle that verifies the server.'),
+    'tls-cert': optionalPath('TLS client certificate.'),
+    'tls-key': optionalPath('TLS client key.'),
+    'queue-ahead': z.int().min(0).optional().describe('Jobs kept queued beyond the live worker slots.'),
+  })
+  .describe('The NATS JetStream build farm used when executor = "nats". Passwords and tokens come only from the environment (STRATA_NATS_*), never from config.');
+
 const build = z
   .strictObject({
     jobs: z.int().min(0).default(0).describe('Parallel build jobs; 0 means one per core.'),
@@ -107,6 +121,11 @@ const build = z
     timeout: z.int().min(1).default(3600).describe('Time limit of one build job, in seconds.'),
     'cross-check': z.boolean().default(false).describe('Run %check when cross-building (under qemu-user).'),
     'build-root': buildRoot.prefault({}),
+    executor: z
+      .enum(['local', 'nats'])
+      .default('local')
+      .describe("Where build jobs run: 'local' sandboxes (the sandbox backend), or 'nats': strata workers through NATS JetStream ([build.farm])."),
+    farm: farm.prefault({}),
   })
   .describe('How components are built.');
 

@@ -2,8 +2,9 @@
  * The validated raw sections turned into the model's settings: paths resolved
  * and confined, cross-references (arches, component names) checked.
  */
+import { resolve } from 'node:path';
 import { didYouMean } from '../util/suggest.js';
-import type { Arch, BuildSettings, Component, DistroSettings, GraphSettings, ImageDefinition, RpmSettings } from './model.js';
+import type { Arch, BuildSettings, Component, DistroSettings, FarmSettings, GraphSettings, ImageDefinition, RpmSettings } from './model.js';
 import type { MergedDocument } from './merge.js';
 import { formatPath, type KeyPath } from './key-path.js';
 import type { ProjectPaths } from './project-paths.js';
@@ -75,7 +76,24 @@ export function buildSettings(raw: RawConfig['build'], paths: ProjectPaths): Bui
     lookaside: lookaside(raw.lookaside, paths),
     timeoutSeconds: raw.timeout,
     crossCheck: raw['cross-check'],
+    executor: raw.executor,
+    farm: farmSettings(raw.farm, paths.root),
   };
+}
+
+/** Credential files are the one kind of path allowed outside the project: secrets are kept apart from checkouts. */
+function farmSettings(raw: RawConfig['build']['farm'], root: string): FarmSettings {
+  const file = (path: string | undefined): string | undefined => (path === undefined ? undefined : resolve(root, path));
+  const settings: FarmSettings = {
+    url: raw.url,
+    credsFile: file(raw['creds-file']),
+    nkeyFile: file(raw['nkey-file']),
+    tlsCa: file(raw['tls-ca']),
+    tlsCert: file(raw['tls-cert']),
+    tlsKey: file(raw['tls-key']),
+    queueAhead: raw['queue-ahead'],
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as FarmSettings;
 }
 
 /**

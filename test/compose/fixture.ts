@@ -102,6 +102,8 @@ export function fixtureModel(root: string, images: ImageDefinition[] = [fixtureI
       lookaside: null,
       timeoutSeconds: 600,
       crossCheck: false,
+    executor: 'local',
+    farm: {},
     },
     graph: { providers: {}, cycleBreaks: [] },
     images: Object.fromEntries(images.map((i) => [i.name, i])),

@@ -106,6 +106,8 @@ test('defaults from the schema fill what the files leave out', async () => {
     lookaside: 'https://sources.example.org/{name}/{sha256}',
     timeoutSeconds: 3600,
     crossCheck: false,
+    executor: 'local',
+    farm: {},
   });
   const { definedAt, ...image } = model.images.base!;
   assert.deepEqual(definedAt, at('conf/20-images.toml', 1, 1));

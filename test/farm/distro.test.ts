@@ -27,7 +27,7 @@ import { farmConnectionSettings } from '../../src/farm/connection.js';
 import { farmNamespace } from '../../src/farm/subjects.js';
 import { memoryLogger } from '../../src/util/log.js';
 import { sha256Hex } from '../../src/util/hash.js';
-import { startNatsServer, startWorker, stopWorker, type NatsServer, type WorkerProcess } from './harness.js';
+import { CLI, startNatsServer, startWorker, stopWorker, type NatsServer, type WorkerProcess } from './harness.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const COMPONENTS = ['greet', 'tinyinit', 'filesystem', 'glibc-runtime'];
@@ -72,19 +72,6 @@ function useFarm(model: DistroModel): { coordinator: () => FarmCoordinator } {
   return { coordinator: () => coordinator! };
 }
 
-/** A coordinator in a process of its own (so it can be SIGKILLed): `strata build --executor nats` as a library call. */
-const COORDINATOR_PROCESS = `
-const [root, url, components] = process.argv.slice(1);
-const dist = ${JSON.stringify(resolve(fileURLToPath(new URL('../..', import.meta.url))))};
-const { loadModel } = await import(dist + '/src/cli/project.js');
-const { buildDistro } = await import(dist + '/src/build/index.js');
-const { registerFarmExecutor } = await import(dist + '/src/farm/register.js');
-const { createLogger } = await import(dist + '/src/util/log.js');
-const log = createLogger('verbose');
-const model = await loadModel({ cwd: root });
-registerFarmExecutor(model, { url });
-await buildDistro(model, { arches: ['x86_64'], components: components.split(','), executor: 'nats', jobs: 4, log });
-`;
 
 function farmWorker(name: string, extra: string[] = []): WorkerProcess {
   // A folder of its own as cwd, HOME and work dir: nothing of the project is reachable by path.
@@ -187,7 +174,8 @@ describe('the example distro through the farm', { skip: !root && 'bubblewrap bui
     const workers = [farmWorker('c'), farmWorker('d')];
     try {
       await Promise.all(workers.map((w) => w.waitFor('slot(s) for')));
-      const child = spawn(process.execPath, ['--input-type=module', '-e', COORDINATOR_PROCESS, model.root, server.url, COMPONENTS.join(',')], {
+      // The coordinator is the real CLI in a process of its own, so that it can be SIGKILLed.
+      const child = spawn(process.execPath, [CLI, '-C', model.root, 'build', ...COMPONENTS, '--arch', ARCH, '--executor', 'nats', '--nats-url', server.url, '-j', '4', '-v'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let childOut = '';

@@ -79,6 +79,8 @@ export function modelWith(components: Component[], root = FIXTURES): DistroModel
       lookaside: null,
       timeoutSeconds: 60,
       crossCheck: false,
+    executor: 'local',
+    farm: {},
     },
     graph: { providers: {}, cycleBreaks: [] },
     images: {},

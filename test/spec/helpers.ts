@@ -41,6 +41,8 @@ export function testModel(root: string, cacheDir: string, overrides: Partial<Pic
       lookaside: null,
       timeoutSeconds: 600,
       crossCheck: false,
+    executor: 'local',
+    farm: {},
     },
     graph: overrides.graph ?? { providers: {}, cycleBreaks: [] },
     images: {},
