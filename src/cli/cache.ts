@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { defineCommand, type CommandContext } from './command.js';
 import { loadModel } from './project.js';
-import { DEFAULT_MAX_FILE_BYTES, exportCache, formatSize, gcCache, importCache, leaseCache, listCacheEntries, lockCacheForGc, parseSize, type CacheLease } from '../build/cache-archive.js';
+import { DEFAULT_MAX_FILE_BYTES, exportCache, gcCache, importCache, leaseCache, listCacheEntries, lockCacheForGc, type CacheLease } from '../build/cache-archive.js';
+import { formatSize, parseSize } from '../util/units.js';
 import { usageError } from '../util/errors.js';
 
 const ACTIONS = ['export', 'import', 'gc', 'list'] as const;

@@ -6,6 +6,7 @@ import { buildImageClosure } from '../compose/build-closure.js';
 import { checkArch, composeImage, defaultArch, findImage } from '../compose/index.js';
 import { pathExists } from '../compose/fs.js';
 import { StrataError } from '../util/errors.js';
+import { formatSize } from '../util/units.js';
 import { join } from 'node:path';
 
 interface ComposeArgs {
@@ -13,10 +14,6 @@ interface ComposeArgs {
   arch?: Arch;
   repo?: string;
   build: boolean;
-}
-
-function human(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
 }
 
 export default defineCommand<ComposeArgs>({
@@ -54,8 +51,8 @@ export default defineCommand<ComposeArgs>({
       `root hash: ${m.verity?.rootHash ?? '(verity off)'}`,
       '',
       `${'package'.padEnd(width)}  installed  in image`,
-      ...m.packages.map((p) => `${p.nevra.padEnd(width)}  ${human(p.installedSize).padStart(9)}  ${human(p.imageBytes).padStart(8)}`),
-      `${'total'.padEnd(width)}  ${human(m.sizes.installedPackages).padStart(9)}  ${human(m.sizes.filesystemImage).padStart(8)} (${m.filesystem.type}, compressed)`,
+      ...m.packages.map((p) => `${p.nevra.padEnd(width)}  ${formatSize(p.installedSize).padStart(9)}  ${formatSize(p.imageBytes).padStart(8)}`),
+      `${'total'.padEnd(width)}  ${formatSize(m.sizes.installedPackages).padStart(9)}  ${formatSize(m.sizes.filesystemImage).padStart(8)} (${m.filesystem.type}, compressed)`,
       '',
       ...Object.entries(m.artifacts).map(([name, a]) => `${a.sha256}  ${name}`),
     ];

@@ -6,6 +6,7 @@
 import type { Farm } from './farm.js';
 import { liveWorkers } from './farm.js';
 import type { WorkerHeartbeat } from './protocol.js';
+import { formatSize } from '../util/units.js';
 
 export interface QueueStatus {
   arch: string;
@@ -106,17 +107,6 @@ function duration(seconds: number): string {
   return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-function size(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
 export function formatFarmStatus(status: FarmStatus, endpoint: string): string {
   const t = status.totals;
   const now = Date.now();
@@ -137,6 +127,6 @@ export function formatFarmStatus(status: FarmStatus, endpoint: string): string {
       `  ${q.arch.padEnd(8)} ${q.route.padEnd(40)} queued ${q.queued}, running ${q.running}, redelivered ${q.redelivered}${q.served ? '' : '  (no worker has served this queue yet)'}`,
     );
   }
-  lines.push('', `store: ${size(status.store.blobBytes)} of blobs, ${status.store.results} stored result(s)`);
+  lines.push('', `store: ${formatSize(status.store.blobBytes)} of blobs, ${status.store.results} stored result(s)`);
   return lines.join('\n');
 }

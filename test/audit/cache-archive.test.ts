@@ -15,10 +15,10 @@ import {
   listCacheEntries,
   lockCacheForGc,
   touchCacheEntry,
-  parseSize,
   safeArchivePath,
 } from '../../src/build/cache-archive.js';
 import { walkTree } from '../../src/util/paths.js';
+import { parseSize } from '../../src/util/units.js';
 
 function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
