@@ -7,6 +7,7 @@
  */
 import type { Dependency, SpecFacts } from '../spec/model.js';
 import { rangesOverlap } from './rpmvercmp.js';
+import { globToRegExp } from '../util/glob.js';
 
 /** How a subpackage provides a capability, most certain first. */
 export type ProvideKind = 'implicit' | 'explicit' | 'predicted' | 'file';
@@ -28,31 +29,9 @@ export interface Candidate {
 
 const globChars = /[*?[\]{}]/;
 
-/** rpm's %files globs (fnmatch with braces) as a RegExp. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  let braces = 0;
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') out += '[^/]*';
-    else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) out += '\\[';
-      else {
-        out += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else if (c === '{') {
-      braces++;
-      out += '(?:';
-    } else if (c === '}' && braces > 0) {
-      braces--;
-      out += ')';
-    } else if (c === ',' && braces > 0) out += '|';
-    else out += c.replace(/[.+^$()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
+/** rpm's %files globs (glob(3) with braces: no `**`), read from specs, so never rejected. */
+export function filesGlobToRegExp(glob: string): RegExp {
+  return globToRegExp(glob, { globstar: false, strict: false });
 }
 
 export class ProviderIndex {
@@ -92,7 +71,7 @@ export class ProviderIndex {
             this.add(this.files, bare, provider);
             continue;
           }
-          const glob = { pattern: globToRegExp(bare), provider };
+          const glob = { pattern: filesGlobToRegExp(bare), provider };
           const dir = bare.slice(0, bare.lastIndexOf('/')) || '/';
           if (globChars.test(dir)) this.deepGlobs.push(glob);
           else {

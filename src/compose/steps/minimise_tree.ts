@@ -12,6 +12,7 @@ import { walkTree } from '../../util/paths.js';
 import { isDirectory, pathExists } from '../fs.js';
 import { type ComposeContext, type ComposeStep, type MinimiseReport } from '../context.js';
 import { RPMDB_PATH } from './install_packages.js';
+import { globToRegExp } from '../../util/glob.js';
 
 /** Whole folders removed when `docs` is on. */
 const DOC_DIRS = ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/gtk-doc', 'usr/share/help'];
@@ -28,14 +29,9 @@ export function keepLocale(dirName: string, keep: readonly string[]): boolean {
   return keep.some((lang) => dirName === lang || dirName.startsWith(`${lang}_`) || dirName.startsWith(`${lang}.`) || dirName.startsWith(`${lang}@`));
 }
 
-/** Glob over '/'-separated relative paths: `**` crosses folders, `*` and `?` do not. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .replace(/^\/+/, '')
-    .split('**')
-    .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))
-    .join('.*');
-  return new RegExp(`^${body}$`);
+/** A `remove` rule of [images.NAME.minimise] over paths relative to the image root (a leading '/' is allowed). */
+export function removalPattern(glob: string): RegExp {
+  return globToRegExp(glob.replace(/^\/+/, ''), { strict: false });
 }
 
 async function sizeOf(path: string): Promise<{ entries: number; bytes: number }> {
@@ -84,7 +80,7 @@ export const minimiseTree: ComposeStep = {
     for (const dir of TEMP_DIRS) await removeContents('temporary files', dir);
     for (const name of RPMDB_RUNTIME) await remove('rpm runtime files', `${RPMDB_PATH.slice(1)}/${name}`);
     if (rules.remove.length > 0) {
-      const patterns = rules.remove.map(globToRegExp);
+      const patterns = rules.remove.map(removalPattern);
       for (const entry of await walkTree(root)) {
         if (patterns.some((p) => p.test(entry.path))) await remove('configured removals', entry.path);
       }
