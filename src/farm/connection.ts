@@ -15,6 +15,7 @@ import {
 } from '@nats-io/transport-node';
 import { StrataError } from '../util/errors.js';
 import { STRATA_VERSION } from '../version.js';
+import type { FarmSettings } from '../config/model.js';
 
 export class Secret {
   readonly #value: string;
@@ -55,15 +56,8 @@ export interface FarmConnectionSettings {
   tls: FarmTls | null;
 }
 
-/** What a command line or `[build]` can say about the connection (no secrets: those come from env or files). */
-export interface FarmConnectionInput {
-  url?: string;
-  credsFile?: string;
-  nkeyFile?: string;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-}
+/** What a command line or `[build.farm]` can say about the connection (no secrets: those come from env or files). */
+export type FarmConnectionInput = Omit<FarmSettings, 'queueAhead'>;
 
 /** The environment variables strata reads, for docs and --help. */
 export const FARM_ENV = {
