@@ -26,7 +26,9 @@ function overlayPath(path: string): string {
 
 /** The shell script run inside the private mount namespace: mount the layered trees, then exec bwrap. */
 export function sandboxScript(spec: SandboxSpec): string {
-  const lines = ['set -e'];
+  // One stream for the whole job: two pipes merged by the parent interleave at
+  // chunk boundaries and split lines; a single descriptor keeps the build's order.
+  const lines = ['set -e', 'exec 2>&1'];
   const args = ['bwrap', '--unshare-all', '--die-with-parent', '--new-session', '--clearenv', '--hostname', 'strata'];
   spec.trees.forEach((tree, index) => {
     if (tree.layers.length === 1) {
