@@ -20,7 +20,8 @@ function overlayPath(path: string): string {
 }
 
 export function podmanScript(spec: SandboxSpec, storageDir: string): string {
-  const lines = ['set -e'];
+  // One output stream for the job, as in the bubblewrap backend: the log keeps the build's line order.
+  const lines = ['set -e', 'exec 2>&1'];
   const rootfs = join(spec.scratchDir, 'rootfs');
   const args = [
     'podman',
