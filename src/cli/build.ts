@@ -83,7 +83,7 @@ export default defineCommand<BuildArgs>({
     const explain = args.explain;
     const executor = args.executor ?? (model.build.executor === 'nats' ? FARM_EXECUTOR : model.build.sandbox);
     // The farm's window (live worker slots, plus a job queued behind each) is what keeps its workers busy.
-    const farm = executor === FARM_EXECUTOR ? registerFarmExecutor(model, { ...connectionInputFromArgs(args, model.build.farm), queueAhead: model.build.farm.queueAhead }) : null;
+    const farm = executor === FARM_EXECUTOR ? registerFarmExecutor(model, { ...connectionInputFromArgs(args, model.build.farm), queueAhead: model.build.farm.queueAhead, replicas: model.build.farm.replicas }) : null;
     try {
       const summary = await buildDistro(model, {
         arches,

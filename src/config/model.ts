@@ -119,6 +119,8 @@ export interface FarmSettings {
   tlsCert?: string;
   tlsKey?: string;
   queueAhead?: number;
+  /** Stream replicas when a build is the first to create the farm (3 on a three-node cluster). */
+  replicas?: number;
 }
 
 export interface GraphSettings {

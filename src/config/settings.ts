@@ -92,6 +92,7 @@ function farmSettings(raw: RawConfig['build']['farm'], root: string): FarmSettin
     tlsCert: file(raw['tls-cert']),
     tlsKey: file(raw['tls-key']),
     queueAhead: raw['queue-ahead'],
+    replicas: raw.replicas,
   };
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as FarmSettings;
 }

@@ -57,7 +57,7 @@ export interface FarmConnectionSettings {
 }
 
 /** What a command line or `[build.farm]` can say about the connection (no secrets: those come from env or files). */
-export type FarmConnectionInput = Omit<FarmSettings, 'queueAhead'>;
+export type FarmConnectionInput = Omit<FarmSettings, 'queueAhead' | 'replicas'>;
 
 /** The environment variables strata reads, for docs and --help. */
 export const FARM_ENV = {

@@ -17,6 +17,8 @@ export const FARM_EXECUTOR = 'nats';
 export interface FarmExecutorInput extends FarmConnectionInput {
   /** Jobs kept queued beyond the live worker slots (see QueueGate). */
   queueAhead?: number;
+  /** Stream replicas if this build is the first to create the farm (see FarmLayout). */
+  replicas?: number;
 }
 
 export interface RegisteredFarm {
@@ -33,13 +35,14 @@ export interface RegisteredFarm {
 export function registerFarmExecutor(model: Pick<DistroModel, 'distro'>, input: FarmExecutorInput): RegisteredFarm {
   const connection = farmConnectionSettings(input);
   const namespace = farmNamespace(model.distro.name, model.distro.version);
-  registerExecutor(FARM_EXECUTOR, ({ log }) => new FarmCoordinator({ connection, namespace, log, queueAhead: input.queueAhead }));
+  const layout = { ...DEFAULT_LAYOUT, replicas: input.replicas ?? DEFAULT_LAYOUT.replicas };
+  registerExecutor(FARM_EXECUTOR, ({ log }) => new FarmCoordinator({ connection, namespace, log, queueAhead: input.queueAhead, layout }));
   return {
     namespace,
     parallelism: async () => {
       const nc = await connectFarm(connection, 'strata build');
       try {
-        const workers = await liveWorkers(await openFarm(nc, farmNames(namespace), DEFAULT_LAYOUT));
+        const workers = await liveWorkers(await openFarm(nc, farmNames(namespace), layout));
         const slots = workers.filter((w) => !w.draining).reduce((sum, w) => sum + w.slots, 0);
         return farmWindow(slots, input.queueAhead);
       } finally {
