@@ -80,10 +80,16 @@ export function bundleDigest(bundle: JobBundle): string {
   return hashRecord(bundle);
 }
 
+/** Every distinct blob a bundle refers to, with its size, sorted by digest. */
+export function bundleBlobRefs(bundle: JobBundle): Array<{ sha256: string; size: number }> {
+  const all = [...bundle.sources, ...bundle.dependencyRpms, ...bundle.rpmConfig, ...bundle.buildRoot.archives];
+  const sizes = new Map(all.map((file) => [file.sha256, file.size]));
+  return [...sizes].map(([sha256, size]) => ({ sha256, size })).sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1));
+}
+
 /** Every distinct blob a bundle refers to, sorted by digest. */
 export function bundleBlobs(bundle: JobBundle): string[] {
-  const all = [...bundle.sources, ...bundle.dependencyRpms, ...bundle.rpmConfig, ...bundle.buildRoot.archives];
-  return [...new Set(all.map((file) => file.sha256))].sort();
+  return bundleBlobRefs(bundle).map((ref) => ref.sha256);
 }
 
 export interface JobArtifact {

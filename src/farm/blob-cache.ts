@@ -5,10 +5,13 @@
  * this process uses it (an earlier run's copy may have been damaged on disk)
  * and whenever its inode, size or mtime changed since.
  */
-import { stat, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { tempSibling } from '../util/atomic.js';
 import { sha256File } from '../util/hash.js';
+import { unpackInline } from './inline.js';
 import { BadBlobError, type BlobStore } from './object-store.js';
+import type { InlineBlob } from './protocol.js';
 
 export class BlobCache {
   private readonly verified = new Map<string, string>();
@@ -48,6 +51,34 @@ export class BlobCache {
     await this.store.fetchToFile(sha256, path);
     this.verified.set(sha256, (await fileIdentity(path))!);
     return path;
+  }
+
+  /**
+   * Takes blobs that came by value inside a message, so that getAll finds them
+   * here instead of asking the store; returns the ones whose bytes do not match
+   * their name (nothing of those is kept).
+   */
+  async putInline(blobs: readonly InlineBlob[], where: string): Promise<BadBlobError[]> {
+    const bad: BadBlobError[] = [];
+    for (const blob of blobs) {
+      let bytes: Buffer;
+      try {
+        bytes = unpackInline(blob, where);
+      } catch (error) {
+        if (!(error instanceof BadBlobError)) throw error;
+        bad.push(error);
+        continue;
+      }
+      const path = this.pathOf(blob.sha256);
+      // A copy already here is checked by ensure() when it is used.
+      if ((await fileIdentity(path)) !== null) continue;
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = tempSibling(path);
+      await writeFile(tmp, bytes, { mode: 0o444 });
+      await rename(tmp, path);
+      this.verified.set(blob.sha256, (await fileIdentity(path))!);
+    }
+    return bad;
   }
 
   /** Fetches every blob, returning digest → path; collects all the bad ones before failing. */

@@ -13,22 +13,23 @@
  * result stream (looked up by job key before publishing), and jobs still in
  * the queue are waited for instead of published twice.
  */
-import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { JetStreamApiError, type StoredMsg } from '@nats-io/jetstream';
 import pLimit from 'p-limit';
-import { bundleDigest, bundleBlobs, type ExecuteRequest, type Executor, type JobBundle, type JobResult, type ProbeResult } from '../build/executor.js';
+import { bundleDigest, bundleBlobRefs, type ExecuteRequest, type Executor, type JobBundle, type JobResult, type ProbeResult } from '../build/executor.js';
 import type { Logger } from '../util/log.js';
 import { interrupted, StrataError } from '../util/errors.js';
 import { canonicalJson, sha256Hex } from '../util/hash.js';
 import { connectFarm, describeConnection, type FarmConnectionSettings } from './connection.js';
-import { DEFAULT_LAYOUT, liveWorkers, openFarm, type Farm, type FarmLayout } from './farm.js';
+import { DEFAULT_LAYOUT, liveWorkers, openFarm, PUBLISH_RETRIES, type Farm, type FarmLayout } from './farm.js';
 import { QueueGate } from './gate.js';
 import { BadBlobError, BlobUploader } from './object-store.js';
-import { encode, parseResultMessage, type BuiltResult, type JobMessage, type ResultMessage, type WorkerHeartbeat } from './protocol.js';
+import { chooseInline, inlineLimits, packInline, unpackInline, type InlineLimits } from './inline.js';
+import { encode, parseResultMessage, type BuiltResult, type InlineBlob, type JobMessage, type ResultMessage, type WorkerHeartbeat } from './protocol.js';
 import { farmNames, jobSubject, queueKey, resultSubject, rootRoute, type QueueId } from './subjects.js';
 
 export interface CoordinatorOptions {
@@ -86,6 +87,8 @@ interface Session {
    */
   queuedAtStart: Set<string>;
   resultsAtStart: Set<string>;
+  /** What may travel inside a job message on this server. */
+  limits: InlineLimits;
 }
 
 /**
@@ -160,7 +163,8 @@ export class FarmCoordinator implements Executor {
         .catch(() => undefined);
     }, this.options.workerPollMs ?? 3000);
     poll.unref();
-    return { farm, uploader: new BlobUploader(farm.blobs), subscriptions: [results, advisories], poll, queuedAtStart, resultsAtStart };
+    const limits = inlineLimits(nc.info?.max_payload ?? 1024 * 1024);
+    return { farm, uploader: new BlobUploader(farm.blobs), subscriptions: [results, advisories], poll, queuedAtStart, resultsAtStart, limits };
   }
 
   /**
@@ -244,7 +248,7 @@ export class FarmCoordinator implements Executor {
     if (sha256Hex(bundleBytes) !== digest) throw new StrataError('internal: bundle bytes do not hash to bundleDigest', { kind: 'build' });
     if (this.pending.has(bundle.key)) throw new StrataError(`job ${bundle.job} (key ${bundle.key}) is already running on the farm`, { kind: 'build' });
     const queue: QueueId = { arch: bundle.arch, route: rootRoute(bundle.buildRoot) };
-    const inline = bundleBytes.length <= (this.options.inlineBundleBytes ?? INLINE_BUNDLE_BYTES);
+    const inline = bundleBytes.length <= Math.min(this.options.inlineBundleBytes ?? INLINE_BUNDLE_BYTES, session.limits.budgetBytes);
     const record: FarmJobRecord = {
       job: bundle.job, key: bundle.key, worker: null, reused: false, publishes: 0, submittedAt: Date.now(),
       publishedAt: null, startedAt: null, finishedAt: null, receivedAt: 0, fetchMs: 0, buildMs: 0, uploadMs: 0,
@@ -284,7 +288,7 @@ export class FarmCoordinator implements Executor {
       }
       for (let publish = 0; ; publish++) {
         endings = [];
-        await this.upload(session, request, bundleBytes, digest, inline);
+        const byValue = await this.upload(session, request, bundleBytes, digest, inline);
         await this.gate.acquire(queueKey(queue), signal);
         let ending: Ending;
         try {
@@ -292,7 +296,7 @@ export class FarmCoordinator implements Executor {
             this.warnedIdle.add(queueKey(queue));
             this.options.log.warn(`farm: no live worker serves ${queue.arch} jobs for build root ${queue.route}; jobs wait in the queue until one starts`);
           }
-          await this.publish(session, bundle, queue, digest, inline ? bundleBytes : bundleBytes.length, publish, record);
+          await this.publish(session, bundle, queue, digest, inline ? bundleBytes : bundleBytes.length, byValue, publish, record);
           ending = await nextEnding();
         } finally {
           this.gate.release(queueKey(queue));
@@ -309,23 +313,35 @@ export class FarmCoordinator implements Executor {
     }
   }
 
-  private async upload(session: Session, request: ExecuteRequest, bundleBytes: Uint8Array, digest: string, inline: boolean): Promise<void> {
+  /** Puts the job's inputs where a worker finds them: small ones are returned to send by value, the rest go to the store. */
+  private async upload(session: Session, request: ExecuteRequest, bundleBytes: Uint8Array, digest: string, inline: boolean): Promise<InlineBlob[]> {
     const { bundle } = request;
-    await Promise.all(
-      bundleBlobs(bundle).map((sha) => {
-        const path = request.blobs.get(sha);
-        if (path === undefined) throw new StrataError(`internal: blob ${sha} of ${bundle.job} has no local path`, { kind: 'build', job: bundle.job });
-        return this.io(() => session.uploader.ensureFile(sha, path));
-      }),
-    );
-    if (inline) return;
-    await this.io(async () => {
-      if (!(await session.farm.blobs.has(digest, bundleBytes.length))) await session.farm.blobs.putBytes(bundleBytes);
-    });
+    const pathOf = (sha: string): string => {
+      const path = request.blobs.get(sha);
+      if (path === undefined) throw new StrataError(`internal: blob ${sha} of ${bundle.job} has no local path`, { kind: 'build', job: bundle.job });
+      return path;
+    };
+    const { inline: byValue, stored } = chooseInline(bundleBlobRefs(bundle), session.limits);
+    const [values] = await Promise.all([
+      Promise.all(
+        byValue.map(async ({ sha256 }) => {
+          const bytes = await readFile(pathOf(sha256));
+          if (sha256Hex(bytes) !== sha256) throw new StrataError(`${pathOf(sha256)} changed after its digest was taken (expected sha256 ${sha256})`, { kind: 'build', job: bundle.job });
+          return packInline(sha256, bytes);
+        }),
+      ),
+      Promise.all(stored.map(({ sha256 }) => this.io(() => session.uploader.ensureFile(sha256, pathOf(sha256))))),
+    ]);
+    if (!inline) {
+      await this.io(async () => {
+        if (!(await session.farm.blobs.has(digest, bundleBytes.length))) await session.farm.blobs.putBytes(bundleBytes);
+      });
+    }
+    return values;
   }
 
   /** `content`: the bundle's bytes when they travel inside the message, else just their size. */
-  private async publish(session: Session, bundle: JobBundle, queue: QueueId, digest: string, content: Uint8Array | number, publish: number, record: FarmJobRecord): Promise<void> {
+  private async publish(session: Session, bundle: JobBundle, queue: QueueId, digest: string, content: Uint8Array | number, byValue: InlineBlob[], publish: number, record: FarmJobRecord): Promise<void> {
     const { farm } = session;
     const subject = jobSubject(farm.names, queue, bundle.key);
     if (publish === 0 && session.queuedAtStart.has(subject)) {
@@ -347,12 +363,13 @@ export class FarmCoordinator implements Executor {
         typeof content === 'number'
           ? { sha256: digest, size: content }
           : { sha256: digest, size: content.length, inline: new TextDecoder().decode(content) },
+      ...(byValue.length > 0 ? { blobs: byValue } : {}),
       publishedAt: Date.now(),
     };
     // The id lets the server drop a copy the client re-sent after a lost ack; it
     // is unique per run, so a rerun within the server's duplicate window (two
     // minutes) is not mistaken for such a copy.
-    const ack = await farm.js.publish(subject, encode(message), { msgID: `${digest}.${this.runId}.${publish}` });
+    const ack = await farm.js.publish(subject, encode(message), { msgID: `${digest}.${this.runId}.${publish}`, retries: PUBLISH_RETRIES });
     this.bySequence.set(ack.seq, bundle.key);
     record.publishes++;
     record.publishedAt = message.publishedAt;
@@ -392,9 +409,20 @@ export class FarmCoordinator implements Executor {
     const result = built.result;
     if (result.key !== bundle.key) return failedResult(bundle, `worker ${built.worker} answered for another job (key ${result.key})`);
     await mkdir(outputDir, { recursive: true });
+    const byValue = new Map((built.blobs ?? []).map((blob) => [blob.sha256, blob]));
     try {
       for (const artifact of result.artifacts) {
-        const size = await session.farm.blobs.fetchToFile(artifact.sha256, join(outputDir, artifact.file));
+        const dest = join(outputDir, artifact.file);
+        const value = byValue.get(artifact.sha256);
+        let size: number;
+        if (value === undefined) {
+          size = await session.farm.blobs.fetchToFile(artifact.sha256, dest);
+        } else {
+          const bytes = unpackInline(value, 'result message');
+          // The output folder is scratch space until run() returns (a failure removes what was written).
+          await writeFile(dest, bytes);
+          size = bytes.length;
+        }
         if (size !== artifact.size) throw new BadBlobError(artifact.sha256, 'corrupt', `size ${size}, expected ${artifact.size}`);
       }
       if (built.log) await this.appendLog(session, built.log, request.logFile, built.worker);
@@ -422,8 +450,7 @@ export class FarmCoordinator implements Executor {
   private async appendLog(session: Session, log: NonNullable<BuiltResult['log']>, logFile: string, worker: string): Promise<void> {
     let bytes: Buffer;
     if (log.inline !== undefined) {
-      bytes = Buffer.from(log.inline, 'base64');
-      if (sha256Hex(bytes) !== log.sha256) throw new BadBlobError(log.sha256, 'corrupt', 'the log inside the result');
+      bytes = unpackInline({ sha256: log.sha256, data: log.inline }, 'result message (the log)');
     } else {
       const tmp = join(tmpdir(), `strata-farm-log-${process.pid}-${log.sha256.slice(0, 16)}`);
       try {

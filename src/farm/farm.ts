@@ -116,6 +116,16 @@ export async function openFarm(nc: NatsConnection, names: FarmNames, layout: Far
   return { nc, jsm, js: jsm.jetstream(), names, blobs, workers };
 }
 
+/**
+ * Attempts of one JetStream publish (the client's `retries`, with its own
+ * backoff of up to 5 s between them) when no server answers for the stream:
+ * on a cluster that is what the seconds after losing the stream's leader look
+ * like, until the other replicas elect a new one. Only safe where a repeated
+ * publish cannot store a message twice (a msgID within the duplicate window)
+ * or where a second copy is harmless.
+ */
+export const PUBLISH_RETRIES = 10;
+
 export interface QueuePolicy {
   /** A delivery not acked or marked in progress within this time goes to another worker. */
   ackWaitMs: number;

@@ -13,6 +13,9 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case hex SHA-256');
 const arch = z.enum(ARCHES as [Arch, ...Arch[]]);
 const blob = z.strictObject({ sha256, size: z.number().int().nonnegative() });
 export type BlobRef = z.infer<typeof blob>;
+/** A small blob carried by value (see inline.ts): base64 bytes under the digest they must hash to. */
+const inlineBlob = z.strictObject({ sha256, data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64') });
+export type InlineBlob = z.infer<typeof inlineBlob>;
 
 /** A job waiting in the queue: just enough to route it and find its bundle. */
 const jobMessage = z.strictObject({
@@ -23,6 +26,8 @@ const jobMessage = z.strictObject({
   route: z.string().regex(/^[a-z0-9-]+$/),
   /** The bundle by digest; small ones also carry their canonical JSON here (checked against the digest all the same). */
   bundle: z.strictObject({ sha256, size: z.number().int().nonnegative(), inline: z.string().optional() }),
+  /** Small input blobs of the bundle, by value; the others are in the store. */
+  blobs: z.array(inlineBlob).optional(),
   /** Milliseconds since the epoch when the coordinator published it (for queue-time figures). */
   publishedAt: z.number(),
 });
@@ -68,6 +73,8 @@ const resultMessage = z.discriminatedUnion('outcome', [
     result: jobResult,
     /** The job log: by digest in the store, or (when small) its bytes right here, base64. */
     log: z.strictObject({ sha256, size: z.number().int().nonnegative(), inline: z.string().optional() }).nullable(),
+    /** Small artifacts, by value; the others are in the store. */
+    blobs: z.array(inlineBlob).optional(),
     timing,
   }),
   z.strictObject({

@@ -1,29 +1,34 @@
 /**
- * The `synthetic` backend: an Executor that builds nothing. It reads and
- * hashes every input blob, sleeps for the time the bundle asks for, and writes
- * one artifact whose bytes are a function of the bundle's key and its inputs'
- * bytes. It exists to measure the farm itself (`bench/farm`) and to exercise
+ * The `synthetic` backend: an Executor that builds nothing. It checks that
+ * every input blob has a local copy (the worker verified each one's digest
+ * before calling it), sleeps for the time the bundle asks for, and writes one
+ * artifact whose bytes are a function of the bundle's key and its inputs'
+ * digests. It exists to measure the farm itself (`bench/farm`) and to exercise
  * worker crashes and redelivery in tests without rpmbuild's minutes; it is a
  * worker `--sandbox` choice, never a default and never used by `strata build`.
  *
  * Bundle knobs (in `env`, which a synthetic bundle has no other use for):
- * STRATA_SYNTHETIC_MS (sleep), STRATA_SYNTHETIC_FAIL=1 (report a failed build).
+ * STRATA_SYNTHETIC_MS (sleep), STRATA_SYNTHETIC_FAIL=1 (report a failed build),
+ * STRATA_SYNTHETIC_OUTPUT_BYTES (pad the artifact to this size, e.g. to send it
+ * through the object store rather than by value).
  */
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleBlobs, type Executor, type ExecuteRequest, type JobResult } from '../build/executor.js';
 import { interrupted, StrataError } from '../util/errors.js';
-import { sha256File, sha256Hex } from '../util/hash.js';
+import { sha256Hex } from '../util/hash.js';
 
 export const SYNTHETIC_SLEEP_ENV = 'STRATA_SYNTHETIC_MS';
 export const SYNTHETIC_FAIL_ENV = 'STRATA_SYNTHETIC_FAIL';
+export const SYNTHETIC_OUTPUT_BYTES_ENV = 'STRATA_SYNTHETIC_OUTPUT_BYTES';
 
-/** The one artifact a synthetic job produces, and its exact bytes. */
-export function syntheticArtifact(key: string, inputDigests: readonly string[]): { file: string; data: Buffer } {
+/** The one artifact a synthetic job produces, and its exact bytes (at least `size` of them). */
+export function syntheticArtifact(key: string, inputDigests: readonly string[], size = 0): { file: string; data: Buffer } {
+  const text = Buffer.from(`strata synthetic job ${key}\ninputs ${sha256Hex(inputDigests.join('\n'))}\n`);
   return {
     file: `synthetic-${key.slice(0, 16)}.out`,
-    data: Buffer.from(`strata synthetic job ${key}\ninputs ${sha256Hex(inputDigests.join('\n'))}\n`),
+    data: text.length >= size ? text : Buffer.concat([text, Buffer.alloc(size - text.length, '#')]),
   };
 }
 
@@ -34,12 +39,8 @@ export function syntheticExecutor(): Executor {
       const started = Date.now();
       const { bundle } = request;
       const digests = bundleBlobs(bundle);
-      for (const digest of digests) {
-        const path = request.blobs.get(digest);
-        if (path === undefined) throw new StrataError(`blob ${digest} of ${bundle.job} has no local copy`, { kind: 'build' });
-        // What a build would notice as a broken input, this backend notices too.
-        if ((await sha256File(path)) !== digest) throw new StrataError(`blob ${digest} of ${bundle.job} changed on disk`, { kind: 'build' });
-      }
+      const missing = digests.find((digest) => !request.blobs.has(digest));
+      if (missing !== undefined) throw new StrataError(`blob ${missing} of ${bundle.job} has no local copy`, { kind: 'build' });
       const sleepMs = Number(bundle.env[SYNTHETIC_SLEEP_ENV] ?? '0');
       try {
         await sleep(sleepMs, undefined, { signal: request.signal });
@@ -52,7 +53,7 @@ export function syntheticExecutor(): Executor {
         await appendFile(request.logFile, 'error: the bundle asked this synthetic job to fail\n');
         return { job: bundle.job, key: bundle.key, status: 'failed', exitCode: 1, timedOut: false, seconds, artifacts: [], reason: 'synthetic failure requested', logTail: ['error: the bundle asked this synthetic job to fail'] };
       }
-      const artifact = syntheticArtifact(bundle.key, digests);
+      const artifact = syntheticArtifact(bundle.key, digests, Number(bundle.env[SYNTHETIC_OUTPUT_BYTES_ENV] ?? '0'));
       await mkdir(request.outputDir, { recursive: true });
       // The output folder is the caller's scratch space, trusted only after run() returns: no temp-and-rename needed.
       await writeFile(join(request.outputDir, artifact.file), artifact.data);

@@ -30,10 +30,11 @@ import { StrataError } from '../util/errors.js';
 import { sha256File, sha256Hex } from '../util/hash.js';
 import { STRATA_VERSION } from '../version.js';
 import { BlobCache } from './blob-cache.js';
+import { chooseInline, inlineLimits, packInline, type InlineLimits } from './inline.js';
 import { connectFarm, describeConnection, type FarmConnectionSettings } from './connection.js';
-import { DEFAULT_LAYOUT, DEFAULT_QUEUE_POLICY, ensureQueueConsumer, openFarm, type Farm, type FarmLayout, type QueuePolicy } from './farm.js';
+import { DEFAULT_LAYOUT, DEFAULT_QUEUE_POLICY, ensureQueueConsumer, openFarm, PUBLISH_RETRIES, type Farm, type FarmLayout, type QueuePolicy } from './farm.js';
 import { BadBlobError, BlobUploader } from './object-store.js';
-import { encode, parseBundle, parseJobMessage, type BuiltResult, type JobMessage, type ResultMessage, type WorkerHeartbeat } from './protocol.js';
+import { encode, parseBundle, parseJobMessage, type BuiltResult, type InlineBlob, type JobMessage, type ResultMessage, type WorkerHeartbeat } from './protocol.js';
 import { farmNames, queueKey, resultSubject, rootRoute, type QueueId } from './subjects.js';
 
 /** Logs up to this size are sent inside the result message. */
@@ -123,6 +124,7 @@ export class FarmWorker {
       const farm = await openFarm(nc, farmNames(this.options.namespace), this.options.layout ?? DEFAULT_LAYOUT);
       const cache = new BlobCache(join(this.options.workDir, 'blobs'), farm.blobs);
       const uploader = new BlobUploader(farm.blobs);
+      const limits = inlineLimits(nc.info?.max_payload ?? 1024 * 1024);
       const queues: QueueId[] = this.options.arches.flatMap((arch) => this.options.routes.map((route) => ({ arch, route })));
       const consumers: Array<[QueueId, Consumer]> = [];
       for (const queue of queues) {
@@ -160,7 +162,7 @@ export class FarmWorker {
             if (!freed) slots.release();
             freed = true;
           };
-          const job = this.handle(farm, cache, uploader, queue, msg, handBack, free).finally(() => {
+          const job = this.handle({ farm, cache, uploader, limits }, queue, msg, handBack, free).finally(() => {
             free();
             jobs.delete(job);
           });
@@ -245,8 +247,9 @@ export class FarmWorker {
     await farm.workers.put(this.id, encode(heartbeat));
   }
 
-  private async handle(farm: Farm, cache: BlobCache, uploader: BlobUploader, queue: QueueId, msg: JsMsg, handBack: AbortSignal, buildEnded: () => void): Promise<void> {
+  private async handle(io: WorkerIo, queue: QueueId, msg: JsMsg, handBack: AbortSignal, buildEnded: () => void): Promise<void> {
     const { log, policy = DEFAULT_QUEUE_POLICY } = this.options;
+    const { farm, cache, uploader, limits } = io;
     const delivery = msg.info.deliveryCount;
     let job: JobMessage;
     try {
@@ -281,7 +284,10 @@ export class FarmWorker {
       const bundle = parseBundle(bundleBytes);
       const mismatch = checkBundle(bundle, job, this.options.arches, this.options.routes);
       if (mismatch) return await this.reject(farm, msg, job, delivery, [], mismatch);
-      const inputs = await cache.getAll(bundleBlobs(bundle), 4);
+      const named = new Set(bundleBlobs(bundle));
+      const badValues = await cache.putInline((job.blobs ?? []).filter((blob) => named.has(blob.sha256)), 'job message');
+      if (badValues.length > 0) return await this.reject(farm, msg, job, delivery, badValues);
+      const inputs = await cache.getAll([...named], 4);
       if (inputs.bad.length > 0) return await this.reject(farm, msg, job, delivery, inputs.bad);
       const fetchedAt = Date.now();
 
@@ -294,8 +300,8 @@ export class FarmWorker {
       const builtAt = Date.now();
       buildEnded();
 
-      await Promise.all(result.artifacts.map((a) => uploadOutput(uploader, a.sha256, join(outputDir, a.file))));
-      const jobLog = await this.logForResult(uploader, logFile);
+      const outputs = await sendOutputs(uploader, limits, result, outputDir);
+      const jobLog = await this.logForResult(uploader, limits, logFile);
       const message: ResultMessage = {
         format: 'strata-farm-result/1',
         outcome: 'built',
@@ -305,9 +311,11 @@ export class FarmWorker {
         delivery,
         result: resultForWire(result),
         log: jobLog,
+        ...(outputs.length > 0 ? { blobs: outputs } : {}),
         timing: { fetchMs: fetchedAt - startedAt, buildMs: builtAt - fetchedAt, uploadMs: Date.now() - builtAt, startedAt, finishedAt: Date.now() },
       };
-      await farm.js.publish(resultSubject(farm.names, job.key), encode(message));
+      // Retried through a stream leader election; a second stored copy is harmless (one result per key is kept).
+      await farm.js.publish(resultSubject(farm.names, job.key), encode(message), { retries: PUBLISH_RETRIES });
       // The result is stored before the ack: a crash in between costs a rebuild, never a lost result.
       msg.ack();
       this.finishedAt.push(Date.now());
@@ -334,11 +342,11 @@ export class FarmWorker {
   }
 
   /** A small log travels inside the result message (one round trip less each way); a large one as a blob. */
-  private async logForResult(uploader: BlobUploader, logFile: string): Promise<BuiltResult['log']> {
+  private async logForResult(uploader: BlobUploader, limits: InlineLimits, logFile: string): Promise<BuiltResult['log']> {
     const bytes = await readFile(logFile).catch(() => null);
     if (bytes === null) return null;
     const sha256 = sha256Hex(bytes);
-    if (bytes.length <= INLINE_LOG_BYTES) return { sha256, size: bytes.length, inline: bytes.toString('base64') };
+    if (bytes.length <= Math.min(INLINE_LOG_BYTES, limits.budgetBytes)) return { sha256, size: bytes.length, inline: bytes.toString('base64') };
     await uploader.ensureFile(sha256, logFile);
     return { sha256, size: bytes.length };
   }
@@ -370,11 +378,43 @@ function checkBundle(bundle: JobBundle, job: JobMessage, arches: Arch[], routes:
   return null;
 }
 
-async function uploadOutput(uploader: BlobUploader, sha256: string, path: string): Promise<void> {
-  // The executor's claim is checked here too: a worker never publishes a digest it did not compute.
-  const actual = await sha256File(path);
-  if (actual !== sha256) throw new StrataError(`executor reported ${path} as ${sha256} but it hashes to ${actual}`, { kind: 'build' });
-  await uploader.ensureFile(sha256, path);
+/** The connection-wide things one job uses. */
+interface WorkerIo {
+  farm: Farm;
+  cache: BlobCache;
+  uploader: BlobUploader;
+  limits: InlineLimits;
+}
+
+/**
+ * Makes a build's artifacts available to the coordinator: small ones are
+ * returned to go inside the result message, the rest are uploaded. Either
+ * way the executor's claim is checked first: a worker never publishes a digest
+ * it did not compute.
+ */
+async function sendOutputs(uploader: BlobUploader, limits: InlineLimits, result: JobResult, outputDir: string): Promise<InlineBlob[]> {
+  const checked = (path: string, sha256: string, actual: string): void => {
+    if (actual !== sha256) throw new StrataError(`executor reported ${path} as ${sha256} but it hashes to ${actual}`, { kind: 'build' });
+  };
+  const { inline, stored } = chooseInline(result.artifacts, limits);
+  const [values] = await Promise.all([
+    Promise.all(
+      inline.map(async ({ file, sha256 }) => {
+        const bytes = await readFile(join(outputDir, file));
+        checked(file, sha256, sha256Hex(bytes));
+        return packInline(sha256, bytes);
+      }),
+    ),
+    Promise.all(
+      stored.map(async ({ file, sha256 }) => {
+        const path = join(outputDir, file);
+        checked(path, sha256, await sha256File(path));
+        await uploader.ensureFile(sha256, path);
+      }),
+    ),
+  ]);
+  // Two artifacts with the same bytes go by value once.
+  return [...new Map(values.map((v) => [v.sha256, v])).values()];
 }
 
 /** The JobResult fields the wire format carries (an executor may add more; they stay local). */

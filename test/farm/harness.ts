@@ -16,7 +16,7 @@ import { makeBundle, localFile } from '../../src/build/bundle.js';
 import { DigestCache } from '../../src/build/digest-cache.js';
 import type { JobBundle } from '../../src/build/executor.js';
 import type { Arch } from '../../src/config/model.js';
-import { SYNTHETIC_FAIL_ENV, SYNTHETIC_SLEEP_ENV } from '../../src/farm/synthetic.js';
+import { SYNTHETIC_FAIL_ENV, SYNTHETIC_OUTPUT_BYTES_ENV, SYNTHETIC_SLEEP_ENV } from '../../src/farm/synthetic.js';
 
 export const CLI = resolve(fileURLToPath(new URL('../../src/cli/main.js', import.meta.url)));
 /** The build root synthetic jobs name, served by workers started with --build-root. */
@@ -161,7 +161,7 @@ export interface SyntheticJob {
 export async function syntheticJob(
   dir: string,
   name: string,
-  options: { arch?: Arch; sleepMs?: number; fail?: boolean; shared?: string[]; digests: DigestCache },
+  options: { arch?: Arch; sleepMs?: number; fail?: boolean; shared?: string[]; outputBytes?: number; digests: DigestCache },
 ): Promise<SyntheticJob> {
   const own = join(dir, 'sources', name);
   await mkdir(join(dir, 'sources'), { recursive: true });
@@ -178,7 +178,11 @@ export async function syntheticJob(
     rpmConfig: [],
     configDir: '/nonexistent',
     rpmArgs: [],
-    env: { [SYNTHETIC_SLEEP_ENV]: String(options.sleepMs ?? 0), ...(options.fail ? { [SYNTHETIC_FAIL_ENV]: '1' } : {}) },
+    env: {
+      [SYNTHETIC_SLEEP_ENV]: String(options.sleepMs ?? 0),
+      ...(options.fail ? { [SYNTHETIC_FAIL_ENV]: '1' } : {}),
+      ...(options.outputBytes ? { [SYNTHETIC_OUTPUT_BYTES_ENV]: String(options.outputBytes) } : {}),
+    },
     buildRoot: { type: 'host', id: SYNTHETIC_ROOT, provides: [], archives: [] },
     buildRootBlobs: new Map(),
     sourceDateEpoch: 1767225600,

@@ -11,15 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Objm } from '@nats-io/obj';
+import { jetstream } from '@nats-io/jetstream';
 import { DigestCache } from '../../src/build/digest-cache.js';
-import { bundleBlobs, type JobResult } from '../../src/build/executor.js';
+import { bundleBlobs, bundleDigest, type JobResult } from '../../src/build/executor.js';
 import { FarmCoordinator } from '../../src/farm/coordinator.js';
 import { farmConnectionSettings } from '../../src/farm/connection.js';
 import { openFarm } from '../../src/farm/farm.js';
-import { farmNames, blobName } from '../../src/farm/subjects.js';
+import { INLINE_BLOB_BYTES } from '../../src/farm/inline.js';
+import { encode, parseResultMessage, type JobMessage } from '../../src/farm/protocol.js';
+import { farmNames, blobName, jobSubject, resultSubject, rootRoute } from '../../src/farm/subjects.js';
 import { syntheticArtifact } from '../../src/farm/synthetic.js';
 import { memoryLogger } from '../../src/util/log.js';
-import { sha256Hex } from '../../src/util/hash.js';
+import { canonicalJson, sha256Hex } from '../../src/util/hash.js';
 import { startNatsServer, startWorker, stopWorker, syntheticJob, SYNTHETIC_ROOT, type NatsServer, type SyntheticJob } from './harness.js';
 
 let server: NatsServer;
@@ -83,6 +86,64 @@ describe('farm round trip', { timeout: 120_000 }, () => {
     }
   });
 
+  test('small inputs and outputs travel inside the messages: the store never holds them', async () => {
+    const ns = 'byvalue_1';
+    const worker = startWorker(server, ns, join(dir, 'w-byvalue'), workerArgs('--arch', 'x86_64'));
+    const farm = coordinator(ns);
+    try {
+      await worker.waitFor('slot(s) for');
+      const job = await syntheticJob(dir, 'small', { digests, sleepMs: 10 });
+      const { result, outputDir } = await runJob(farm, job, 'small');
+      assert.equal(result.status, 'succeeded');
+      const expected = syntheticArtifact(job.bundle.key, bundleBlobs(job.bundle));
+      assert.deepEqual(await readFile(join(outputDir, expected.file)), expected.data);
+      const nc = await connect({ servers: server.url });
+      const store = await new Objm(nc).open(farmNames(ns).blobBucket);
+      const stored = (await store.list()).map((info) => info.name);
+      await nc.close();
+      assert.deepEqual(stored, [], 'nothing of a small job went through the object store');
+    } finally {
+      await farm.close();
+      await stopWorker(worker);
+    }
+  });
+
+  test('a blob sent by value whose bytes do not match its digest is refused, never built', async () => {
+    const ns = 'byvalue_2';
+    const job = await syntheticJob(dir, 'forged', { digests, sleepMs: 10 });
+    const [source] = bundleBlobs(job.bundle);
+    const names = farmNames(ns);
+    const nc = await connect({ servers: server.url });
+    await openFarm(nc, names);
+    const results = nc.subscribe(resultSubject(names, job.bundle.key), { max: 1 });
+    const worker = startWorker(server, ns, join(dir, 'w-forged'), workerArgs('--arch', 'x86_64'));
+    try {
+      await worker.waitFor('slot(s) for');
+      // A job message as a coordinator writes it, with other bytes under the source's digest.
+      const bundleJson = canonicalJson(job.bundle);
+      const queue = { arch: job.bundle.arch, route: rootRoute(job.bundle.buildRoot) };
+      const message: JobMessage = {
+        format: 'strata-farm-job/1',
+        job: job.bundle.job,
+        key: job.bundle.key,
+        ...queue,
+        bundle: { sha256: bundleDigest(job.bundle), size: Buffer.byteLength(bundleJson), inline: bundleJson },
+        blobs: [{ sha256: source!, data: Buffer.from('forged source\n').toString('base64') }],
+        publishedAt: Date.now(),
+      };
+      await jetstream(nc).publish(jobSubject(names, queue, job.bundle.key), encode(message));
+      let reply: ReturnType<typeof parseResultMessage> | undefined;
+      for await (const msg of results) reply = parseResultMessage(msg.data);
+      assert.equal(reply?.outcome, 'rejected', JSON.stringify(reply));
+      assert.ok(reply?.outcome === 'rejected' && reply.badBlobs.includes(source!));
+      assert.match(reply?.outcome === 'rejected' ? reply.reason : '', /does not match its digest.*job message/);
+    } finally {
+      await nc.close();
+      await stopWorker(worker);
+    }
+    assert.doesNotMatch(worker.log(), /forged\/x86_64 succeeded/);
+  });
+
   test('a failing build is reported once, not retried (its bundle sent through the store)', async () => {
     const ns = 'failing_1';
     const worker = startWorker(server, ns, join(dir, 'w2'), workerArgs('--arch', 'x86_64'));
@@ -126,7 +187,8 @@ describe('farm round trip', { timeout: 120_000 }, () => {
   test('a tampered blob in the store is detected, never used, and replaced', async () => {
     const ns = 'tamper_1';
     const shared = join(dir, 'shared-input');
-    await writeFile(shared, 'the real shared input\n');
+    // Larger than what travels by value, so the worker must take it from the store.
+    await writeFile(shared, `the real shared input\n${'.'.repeat(INLINE_BLOB_BYTES)}`);
     const job = await syntheticJob(dir, 'victim', { digests, shared: [shared], sleepMs: 10 });
     const sharedSha = sha256Hex(await readFile(shared));
     // Someone with write access puts other bytes under the blob's name.
@@ -135,7 +197,7 @@ describe('farm round trip', { timeout: 120_000 }, () => {
     await openFarm(nc, names);
     const store = await new Objm(nc).open(names.blobBucket);
     // Same size, so only hashing the bytes can tell.
-    await store.putBlob({ name: blobName(sharedSha) }, new TextEncoder().encode('the evil shared input\n'));
+    await store.putBlob({ name: blobName(sharedSha) }, new TextEncoder().encode(`the evil shared input\n${'.'.repeat(INLINE_BLOB_BYTES)}`));
     await nc.close();
 
     const worker = startWorker(server, ns, join(dir, 'w-tamper'), workerArgs('--arch', 'x86_64'));
@@ -159,8 +221,9 @@ describe('farm round trip', { timeout: 120_000 }, () => {
 
   test('a tampered output is not filed', async () => {
     const ns = 'tamper_2';
-    const job = await syntheticJob(dir, 'outcheck', { digests, sleepMs: 10 });
-    const expected = syntheticArtifact(job.bundle.key, bundleBlobs(job.bundle));
+    // Too large to travel inside the result: the output goes through the store.
+    const job = await syntheticJob(dir, 'outcheck', { digests, sleepMs: 10, outputBytes: 2 * INLINE_BLOB_BYTES });
+    const expected = syntheticArtifact(job.bundle.key, bundleBlobs(job.bundle), 2 * INLINE_BLOB_BYTES);
     const worker = startWorker(server, ns, join(dir, 'w-out'), workerArgs('--arch', 'x86_64'));
     const farm = coordinator(ns);
     try {
