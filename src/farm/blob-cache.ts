@@ -5,7 +5,8 @@
  * this process uses it (an earlier run's copy may have been damaged on disk)
  * and whenever its inode, size or mtime changed since.
  */
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tempSibling } from '../util/atomic.js';
 import { sha256File } from '../util/hash.js';
@@ -16,6 +17,8 @@ import type { InlineBlob } from './protocol.js';
 export class BlobCache {
   private readonly verified = new Map<string, string>();
   private readonly inFlight = new Map<string, Promise<string>>();
+  /** Fan-out folders known to exist. */
+  private readonly folders = new Set<string>();
 
   constructor(
     private readonly dir: string,
@@ -38,7 +41,7 @@ export class BlobCache {
 
   private async ensure(sha256: string): Promise<string> {
     const path = this.pathOf(sha256);
-    const identity = await fileIdentity(path);
+    const identity = fileIdentity(path);
     if (identity !== null) {
       if (this.verified.get(sha256) === identity) return path;
       if ((await sha256File(path)) === sha256) {
@@ -49,7 +52,7 @@ export class BlobCache {
       await rm(path, { force: true });
     }
     await this.store.fetchToFile(sha256, path);
-    this.verified.set(sha256, (await fileIdentity(path))!);
+    this.verified.set(sha256, fileIdentity(path)!);
     return path;
   }
 
@@ -71,12 +74,17 @@ export class BlobCache {
       }
       const path = this.pathOf(blob.sha256);
       // A copy already here is checked by ensure() when it is used.
-      if ((await fileIdentity(path)) !== null) continue;
-      await mkdir(dirname(path), { recursive: true });
+      if (fileIdentity(path) !== null) continue;
+      // Small by construction (see inline.ts): synchronous calls are cheaper.
+      const folder = dirname(path);
+      if (!this.folders.has(folder)) {
+        mkdirSync(folder, { recursive: true });
+        this.folders.add(folder);
+      }
       const tmp = tempSibling(path);
-      await writeFile(tmp, bytes, { mode: 0o444 });
-      await rename(tmp, path);
-      this.verified.set(blob.sha256, (await fileIdentity(path))!);
+      writeFileSync(tmp, bytes, { mode: 0o444 });
+      renameSync(tmp, path);
+      this.verified.set(blob.sha256, fileIdentity(path)!);
     }
     return bad;
   }
@@ -101,11 +109,8 @@ export class BlobCache {
   }
 }
 
-async function fileIdentity(path: string): Promise<string | null> {
-  try {
-    const st = await stat(path);
-    return `${st.ino}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return null;
-  }
+/** inode, size and mtime, or null when there is no file (a stat is cheaper done synchronously than through the thread pool). */
+function fileIdentity(path: string): string | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st === undefined ? null : `${st.ino}:${st.size}:${st.mtimeMs}`;
 }

@@ -13,12 +13,13 @@
  * result stream (looked up by job key before publishing), and jobs still in
  * the queue are waited for instead of published twice.
  */
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { JetStreamApiError, type StoredMsg } from '@nats-io/jetstream';
+import { JetStreamApiError, type ConsumerInfo, type StoredMsg } from '@nats-io/jetstream';
 import pLimit from 'p-limit';
 import { bundleDigest, bundleBlobRefs, type ExecuteRequest, type Executor, type JobBundle, type JobResult, type ProbeResult } from '../build/executor.js';
 import type { Logger } from '../util/log.js';
@@ -30,7 +31,7 @@ import { QueueGate } from './gate.js';
 import { BadBlobError, BlobUploader } from './object-store.js';
 import { chooseInline, inlineLimits, packInline, unpackInline, type InlineLimits } from './inline.js';
 import { encode, parseResultMessage, type BuiltResult, type InlineBlob, type JobMessage, type ResultMessage, type WorkerHeartbeat } from './protocol.js';
-import { farmNames, jobSubject, queueKey, resultSubject, rootRoute, type QueueId } from './subjects.js';
+import { farmNames, jobSubject, queueConsumer, queueKey, resultSubject, rootRoute, type QueueId } from './subjects.js';
 
 export interface CoordinatorOptions {
   connection: FarmConnectionSettings;
@@ -67,12 +68,18 @@ export interface FarmJobRecord {
   uploadMs: number;
 }
 
-/** How one publication of a job ended: a worker's result, the queue giving up on it, or the farm going away. */
-type Ending = ResultMessage | { outcome: 'exhausted'; deliveries: number } | { outcome: 'disconnected' };
+/**
+ * How one publication of a job ended: a worker's result, the queue giving up
+ * on it (its advisory), its message found stranded in the queue (see
+ * sweepStranded), or the farm going away.
+ */
+type Ending = ResultMessage | { outcome: 'exhausted'; deliveries: number } | { outcome: 'stranded' } | { outcome: 'disconnected' };
 
 interface Pending {
   bundle: string;
   deliver: (ending: Ending) => void;
+  /** The job's message in the queue while it is waited on. */
+  queued?: { queue: QueueId; seq: number };
 }
 
 interface Session {
@@ -154,6 +161,7 @@ export class FarmCoordinator implements Executor {
     ]);
     void this.watchConnection(farm);
     this.workers = await liveWorkers(farm);
+    let sweeping = false;
     const poll = setInterval(() => {
       liveWorkers(farm)
         .then((workers) => {
@@ -161,6 +169,11 @@ export class FarmCoordinator implements Executor {
           this.gate.pumpAll();
         })
         .catch(() => undefined);
+      if (sweeping) return;
+      sweeping = true;
+      this.sweepStranded(farm)
+        .catch(() => undefined)
+        .finally(() => (sweeping = false));
     }, this.options.workerPollMs ?? 3000);
     poll.unref();
     const limits = inlineLimits(nc.info?.max_payload ?? 1024 * 1024);
@@ -258,13 +271,14 @@ export class FarmCoordinator implements Executor {
     // the look-up below, so a result stored meanwhile is seen one way or the other.
     let endings: Ending[] = [];
     let wake: (() => void) | null = null;
-    this.pending.set(bundle.key, {
+    const pending: Pending = {
       bundle: digest,
       deliver: (ending) => {
         endings.push(ending);
         wake?.();
       },
-    });
+    };
+    this.pending.set(bundle.key, pending);
     const nextEnding = (): Promise<Ending> =>
       new Promise<Ending>((resolve, reject) => {
         const check = (): void => {
@@ -296,15 +310,18 @@ export class FarmCoordinator implements Executor {
             this.warnedIdle.add(queueKey(queue));
             this.options.log.warn(`farm: no live worker serves ${queue.arch} jobs for build root ${queue.route}; jobs wait in the queue until one starts`);
           }
-          await this.publish(session, bundle, queue, digest, inline ? bundleBytes : bundleBytes.length, byValue, publish, record);
+          const seq = await this.publish(session, bundle, queue, digest, inline ? bundleBytes : bundleBytes.length, byValue, publish, record);
+          pending.queued = { queue, seq };
           ending = await nextEnding();
         } finally {
+          // Whatever the sweep finds from here on is about a publication that has ended.
+          pending.queued = undefined;
           this.gate.release(queueKey(queue));
         }
         const verdict = await this.judge(session, request, ending, record);
         if (verdict !== 'republish') return verdict;
         if (publish >= this.maxRepublish) {
-          return failedResult(bundle, `the farm could not deliver verified inputs or outputs after ${publish + 1} attempts`);
+          return failedResult(bundle, `the farm could not deliver verified inputs or outputs, or keep the job queued, after ${publish + 1} attempts`);
         }
       }
     } finally {
@@ -324,8 +341,8 @@ export class FarmCoordinator implements Executor {
     const { inline: byValue, stored } = chooseInline(bundleBlobRefs(bundle), session.limits);
     const [values] = await Promise.all([
       Promise.all(
-        byValue.map(async ({ sha256 }) => {
-          const bytes = await readFile(pathOf(sha256));
+        byValue.map(({ sha256 }) => {
+          const bytes = readFileSync(pathOf(sha256));
           if (sha256Hex(bytes) !== sha256) throw new StrataError(`${pathOf(sha256)} changed after its digest was taken (expected sha256 ${sha256})`, { kind: 'build', job: bundle.job });
           return packInline(sha256, bytes);
         }),
@@ -340,8 +357,8 @@ export class FarmCoordinator implements Executor {
     return values;
   }
 
-  /** `content`: the bundle's bytes when they travel inside the message, else just their size. */
-  private async publish(session: Session, bundle: JobBundle, queue: QueueId, digest: string, content: Uint8Array | number, byValue: InlineBlob[], publish: number, record: FarmJobRecord): Promise<void> {
+  /** `content`: the bundle's bytes when they travel inside the message, else just their size. Returns the message's stream sequence. */
+  private async publish(session: Session, bundle: JobBundle, queue: QueueId, digest: string, content: Uint8Array | number, byValue: InlineBlob[], publish: number, record: FarmJobRecord): Promise<number> {
     const { farm } = session;
     const subject = jobSubject(farm.names, queue, bundle.key);
     if (publish === 0 && session.queuedAtStart.has(subject)) {
@@ -350,7 +367,7 @@ export class FarmCoordinator implements Executor {
       if (queued !== null) {
         this.bySequence.set(queued.seq, bundle.key);
         this.options.log.verbose(`farm: ${bundle.job} is already queued (from an earlier run); waiting for it`);
-        return;
+        return queued.seq;
       }
     }
     const message: JobMessage = {
@@ -374,6 +391,7 @@ export class FarmCoordinator implements Executor {
     record.publishes++;
     record.publishedAt = message.publishedAt;
     this.options.log.verbose(`farm: published ${bundle.job}${publish > 0 ? ` (again, attempt ${publish + 1})` : ''}`);
+    return ack.seq;
   }
 
   /** Turns a delivery's ending into the job's result, or 'republish' when another attempt can fix it. */
@@ -390,6 +408,11 @@ export class FarmCoordinator implements Executor {
       case 'exhausted':
         await this.dropQueued(session.farm, bundle);
         return failedResult(bundle, `no worker finished the job in ${ending.deliveries} deliveries (each worker that took it died or gave it back)`);
+      case 'stranded':
+        // Nobody heard the advisory, so this run never reported the job failed: it gets a fresh set of deliveries.
+        log.warn(`farm: ${bundle.job} is still queued but will not be delivered again (it ran out of deliveries while no build was listening); publishing it again`);
+        await this.dropQueued(session.farm, bundle);
+        return 'republish';
       case 'rejected':
         log.warn(`farm: worker ${ending.worker} refused ${bundle.job}: ${ending.reason}`);
         if (ending.badBlobs.length === 0) return failedResult(bundle, `rejected by worker ${ending.worker}: ${ending.reason}`);
@@ -408,7 +431,7 @@ export class FarmCoordinator implements Executor {
     const { bundle, outputDir } = request;
     const result = built.result;
     if (result.key !== bundle.key) return failedResult(bundle, `worker ${built.worker} answered for another job (key ${result.key})`);
-    await mkdir(outputDir, { recursive: true });
+    mkdirSync(outputDir, { recursive: true });
     const byValue = new Map((built.blobs ?? []).map((blob) => [blob.sha256, blob]));
     try {
       for (const artifact of result.artifacts) {
@@ -420,7 +443,7 @@ export class FarmCoordinator implements Executor {
         } else {
           const bytes = unpackInline(value, 'result message');
           // The output folder is scratch space until run() returns (a failure removes what was written).
-          await writeFile(dest, bytes);
+          writeFileSync(dest, bytes);
           size = bytes.length;
         }
         if (size !== artifact.size) throw new BadBlobError(artifact.sha256, 'corrupt', `size ${size}, expected ${artifact.size}`);
@@ -448,20 +471,19 @@ export class FarmCoordinator implements Executor {
   }
 
   private async appendLog(session: Session, log: NonNullable<BuiltResult['log']>, logFile: string, worker: string): Promise<void> {
-    let bytes: Buffer;
+    const header = Buffer.from(`--- built on farm worker ${worker} ---\n`);
     if (log.inline !== undefined) {
-      bytes = unpackInline({ sha256: log.sha256, data: log.inline }, 'result message (the log)');
-    } else {
-      const tmp = join(tmpdir(), `strata-farm-log-${process.pid}-${log.sha256.slice(0, 16)}`);
-      try {
-        await session.farm.blobs.fetchToFile(log.sha256, tmp);
-        bytes = await readFile(tmp);
-      } finally {
-        await rm(tmp, { force: true });
-      }
+      // Small (see inline.ts): one synchronous append.
+      appendFileSync(logFile, Buffer.concat([header, unpackInline({ sha256: log.sha256, data: log.inline }, 'result message (the log)')]));
+      return;
     }
-    await appendFile(logFile, `--- built on farm worker ${worker} ---\n`);
-    await appendFile(logFile, bytes);
+    const tmp = join(tmpdir(), `strata-farm-log-${process.pid}-${log.sha256.slice(0, 16)}`);
+    try {
+      await session.farm.blobs.fetchToFile(log.sha256, tmp);
+      await appendFile(logFile, Buffer.concat([header, await readFile(tmp)]));
+    } finally {
+      await rm(tmp, { force: true });
+    }
   }
 
   /** A job that ran out of deliveries stays in a work queue stream; remove it so a rerun can queue it afresh. */
@@ -470,6 +492,36 @@ export class FarmCoordinator implements Executor {
       if (key !== bundle.key) continue;
       await farm.jsm.streams.deleteMessage(farm.names.jobStream, seq).catch(() => undefined);
       this.bySequence.delete(seq);
+    }
+  }
+
+  /**
+   * Finds waited-on jobs whose message is still queued but will never be
+   * delivered again, and ends their publication as 'stranded'. That is a job
+   * that ran out of deliveries while nobody heard the server's advisory (left
+   * by a coordinator that died, or ours while the connection was down), or
+   * one the server lost track of in a crash. Without this a rerun waits on
+   * such a job for ever. Runs with each worker poll.
+   */
+  private async sweepStranded(farm: Farm): Promise<void> {
+    const byQueue = new Map<string, Array<{ key: string; queue: QueueId; seq: number }>>();
+    for (const [key, { queued }] of this.pending) {
+      if (queued === undefined) continue;
+      const list = byQueue.get(queueKey(queued.queue)) ?? [];
+      list.push({ key, ...queued });
+      byQueue.set(queueKey(queued.queue), list);
+    }
+    for (const jobs of byQueue.values()) {
+      // No consumer yet means no worker ever served the queue: its jobs are simply waiting.
+      const info = await farm.jsm.consumers.info(farm.names.jobStream, queueConsumer(jobs[0]!.queue)).catch(() => null);
+      if (info === null) continue;
+      for (const { key, seq } of jobs) {
+        if (!consumerMovedPast(info, seq)) continue;
+        // Looked up after the consumer's state: a message acked in between is gone by now, not stranded.
+        const message = await farm.jsm.streams.getMessage(farm.names.jobStream, { seq }).catch(() => null);
+        const pending = this.pending.get(key);
+        if (message !== null && pending?.queued?.seq === seq) pending.deliver({ outcome: 'stranded' });
+      }
     }
   }
 
@@ -502,6 +554,20 @@ export class FarmCoordinator implements Executor {
     for (const sub of session.subscriptions) sub.unsubscribe();
     await session.farm.nc.drain().catch(() => undefined);
   }
+}
+
+/**
+ * True when the queue's consumer will not deliver the message at `seq` again
+ * (provided it is still in the stream: acked messages leave a work queue). It
+ * is below the ack floor, or was delivered and no delivery is outstanding at
+ * all. A delivery in progress, waiting for its ack wait or handed back (nak)
+ * counts as outstanding, so a live job never looks stranded; one that ran out
+ * of deliveries is no longer outstanding (nats-server drops it from the
+ * consumer's pending set).
+ */
+function consumerMovedPast(info: ConsumerInfo, seq: number): boolean {
+  if (seq <= info.ack_floor.stream_seq) return true;
+  return info.num_ack_pending === 0 && seq <= info.delivered.stream_seq;
 }
 
 function failedResult(bundle: JobBundle, reason: string): JobResult {

@@ -11,7 +11,12 @@ import { sha256Hex } from '../util/hash.js';
 import { BadBlobError } from './object-store.js';
 import type { InlineBlob } from './protocol.js';
 
-/** Largest blob sent by value. */
+/**
+ * Largest blob sent by value. Files this small are also read and written with
+ * synchronous calls on the farm's per-job path: for a few KiB in the page cache
+ * a thread-pool round trip costs about four times the CPU of the system call
+ * itself, and blocks nothing for longer than that call.
+ */
 export const INLINE_BLOB_BYTES = 16 * 1024;
 /** Raw bytes of all the blobs one message carries by value. */
 export const INLINE_BUDGET_BYTES = 256 * 1024;

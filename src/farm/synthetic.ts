@@ -12,7 +12,7 @@
  * STRATA_SYNTHETIC_OUTPUT_BYTES (pad the artifact to this size, e.g. to send it
  * through the object store rather than by value).
  */
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleBlobs, type Executor, type ExecuteRequest, type JobResult } from '../build/executor.js';
@@ -47,16 +47,17 @@ export function syntheticExecutor(): Executor {
       } catch {
         throw interrupted();
       }
-      await appendFile(request.logFile, `synthetic job ${bundle.job}: ${digests.length} inputs, slept ${sleepMs} ms\n`);
+      // A few bytes each: synchronous calls, as for the farm's other small files (see inline.ts).
+      appendFileSync(request.logFile, `synthetic job ${bundle.job}: ${digests.length} inputs, slept ${sleepMs} ms\n`);
       const seconds = (Date.now() - started) / 1000;
       if (bundle.env[SYNTHETIC_FAIL_ENV] === '1') {
-        await appendFile(request.logFile, 'error: the bundle asked this synthetic job to fail\n');
+        appendFileSync(request.logFile, 'error: the bundle asked this synthetic job to fail\n');
         return { job: bundle.job, key: bundle.key, status: 'failed', exitCode: 1, timedOut: false, seconds, artifacts: [], reason: 'synthetic failure requested', logTail: ['error: the bundle asked this synthetic job to fail'] };
       }
       const artifact = syntheticArtifact(bundle.key, digests, Number(bundle.env[SYNTHETIC_OUTPUT_BYTES_ENV] ?? '0'));
-      await mkdir(request.outputDir, { recursive: true });
+      mkdirSync(request.outputDir, { recursive: true });
       // The output folder is the caller's scratch space, trusted only after run() returns: no temp-and-rename needed.
-      await writeFile(join(request.outputDir, artifact.file), artifact.data);
+      writeFileSync(join(request.outputDir, artifact.file), artifact.data);
       return {
         job: bundle.job,
         key: bundle.key,

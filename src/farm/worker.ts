@@ -18,7 +18,8 @@
  * - on SIGTERM it takes nothing new, lets running builds finish within a grace
  *   period, then hands back whatever still runs, and exits.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +32,7 @@ import { sha256File, sha256Hex } from '../util/hash.js';
 import { STRATA_VERSION } from '../version.js';
 import { BlobCache } from './blob-cache.js';
 import { chooseInline, inlineLimits, packInline, type InlineLimits } from './inline.js';
+import { JobFolders, type JobFolder } from './job-folders.js';
 import { connectFarm, describeConnection, type FarmConnectionSettings } from './connection.js';
 import { DEFAULT_LAYOUT, DEFAULT_QUEUE_POLICY, ensureQueueConsumer, openFarm, PUBLISH_RETRIES, type Farm, type FarmLayout, type QueuePolicy } from './farm.js';
 import { BadBlobError, BlobUploader } from './object-store.js';
@@ -125,6 +127,7 @@ export class FarmWorker {
       const cache = new BlobCache(join(this.options.workDir, 'blobs'), farm.blobs);
       const uploader = new BlobUploader(farm.blobs);
       const limits = inlineLimits(nc.info?.max_payload ?? 1024 * 1024);
+      const folders = new JobFolders(this.options.workDir);
       const queues: QueueId[] = this.options.arches.flatMap((arch) => this.options.routes.map((route) => ({ arch, route })));
       const consumers: Array<[QueueId, Consumer]> = [];
       for (const queue of queues) {
@@ -162,7 +165,7 @@ export class FarmWorker {
             if (!freed) slots.release();
             freed = true;
           };
-          const job = this.handle({ farm, cache, uploader, limits }, queue, msg, handBack, free).finally(() => {
+          const job = this.handle({ farm, cache, uploader, limits, folders }, queue, msg, handBack, free).finally(() => {
             free();
             jobs.delete(job);
           });
@@ -249,7 +252,7 @@ export class FarmWorker {
 
   private async handle(io: WorkerIo, queue: QueueId, msg: JsMsg, handBack: AbortSignal, buildEnded: () => void): Promise<void> {
     const { log, policy = DEFAULT_QUEUE_POLICY } = this.options;
-    const { farm, cache, uploader, limits } = io;
+    const { farm, cache, uploader, limits, folders } = io;
     const delivery = msg.info.deliveryCount;
     let job: JobMessage;
     try {
@@ -266,7 +269,7 @@ export class FarmWorker {
     this.running.set(msg, { job: job.job, key: job.key, since: Date.now(), abort });
     // In progress: resets the ack timer, so only a dead worker's job is redelivered.
     const ticker = setInterval(() => msg.working(), Math.max(250, policy.ackWaitMs / 3));
-    let jobDir: string | null = null;
+    let folder: JobFolder | null = null;
     const startedAt = Date.now();
     try {
       if (delivery > 1) log.info(`worker: ${job.job} redelivered (delivery ${delivery})`);
@@ -291,10 +294,8 @@ export class FarmWorker {
       if (inputs.bad.length > 0) return await this.reject(farm, msg, job, delivery, inputs.bad);
       const fetchedAt = Date.now();
 
-      jobDir = await mkdtemp(join(this.options.workDir, 'job-'));
-      const outputDir = join(jobDir, 'out');
-      const logFile = join(jobDir, 'job.log');
-      await mkdir(outputDir);
+      folder = folders.take();
+      const { outputDir, logFile } = folder;
       log.verbose(`worker: building ${job.job}`);
       const result = await this.options.executor.run({ bundle, blobs: inputs.paths, outputDir, logFile, signal: abort.signal });
       const builtAt = Date.now();
@@ -337,18 +338,21 @@ export class FarmWorker {
       clearInterval(ticker);
       handBack.removeEventListener('abort', onHandBack);
       this.running.delete(msg);
-      if (jobDir !== null) await rm(jobDir, { recursive: true, force: true });
+      if (folder !== null) folders.release(folder);
     }
   }
 
   /** A small log travels inside the result message (one round trip less each way); a large one as a blob. */
   private async logForResult(uploader: BlobUploader, limits: InlineLimits, logFile: string): Promise<BuiltResult['log']> {
-    const bytes = await readFile(logFile).catch(() => null);
-    if (bytes === null) return null;
-    const sha256 = sha256Hex(bytes);
-    if (bytes.length <= Math.min(INLINE_LOG_BYTES, limits.budgetBytes)) return { sha256, size: bytes.length, inline: bytes.toString('base64') };
+    const size = statSync(logFile, { throwIfNoEntry: false })?.size;
+    if (size === undefined) return null;
+    if (size <= Math.min(INLINE_LOG_BYTES, limits.budgetBytes)) {
+      const bytes = readFileSync(logFile);
+      return { sha256: sha256Hex(bytes), size: bytes.length, inline: bytes.toString('base64') };
+    }
+    const sha256 = await sha256File(logFile);
     await uploader.ensureFile(sha256, logFile);
-    return { sha256, size: bytes.length };
+    return { sha256, size };
   }
 
   private async reject(farm: Farm, msg: JsMsg, job: JobMessage, delivery: number, bad: BadBlobError[], reason?: string): Promise<void> {
@@ -384,6 +388,7 @@ interface WorkerIo {
   cache: BlobCache;
   uploader: BlobUploader;
   limits: InlineLimits;
+  folders: JobFolders;
 }
 
 /**
@@ -399,8 +404,8 @@ async function sendOutputs(uploader: BlobUploader, limits: InlineLimits, result:
   const { inline, stored } = chooseInline(result.artifacts, limits);
   const [values] = await Promise.all([
     Promise.all(
-      inline.map(async ({ file, sha256 }) => {
-        const bytes = await readFile(join(outputDir, file));
+      inline.map(({ file, sha256 }) => {
+        const bytes = readFileSync(join(outputDir, file));
         checked(file, sha256, sha256Hex(bytes));
         return packInline(sha256, bytes);
       }),
