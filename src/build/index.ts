@@ -299,8 +299,15 @@ export async function buildDistro(model: DistroModel, options: BuildOptions): Pr
           await rename(tmpLog, logPath);
           return { status: 'built', logged: true, entry, seconds: result.seconds };
         }
-        await rename(tmpLog, logPath);
-        return { status: 'failed', logged: true, seconds: result.seconds, reason: result.reason, logTail: result.logTail };
+        // A job the farm gave up on before any worker built it has no log: its reason is all there is.
+        const logged = await rename(tmpLog, logPath).then(
+          () => true,
+          (error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT') throw error;
+            return false;
+          },
+        );
+        return { status: 'failed', logged, seconds: result.seconds, reason: result.reason, logTail: result.logTail };
       } finally {
         await rm(outputDir, { recursive: true, force: true });
         await rm(tmpLog, { force: true });
