@@ -33,6 +33,7 @@ import { STRATA_VERSION } from '../version.js';
 import { BlobCache } from './blob-cache.js';
 import { chooseInline, inlineLimits, packInline, type InlineLimits } from './inline.js';
 import { JobFolders, type JobFolder } from './job-folders.js';
+import { JobPermit, Slots, StagingPolicy } from './slots.js';
 import { connectFarm, describeConnection, type FarmConnectionSettings } from './connection.js';
 import { DEFAULT_LAYOUT, DEFAULT_QUEUE_POLICY, ensureQueueConsumer, openFarm, PUBLISH_RETRIES, type Farm, type FarmLayout, type QueuePolicy } from './farm.js';
 import { BadBlobError, BlobUploader } from './object-store.js';
@@ -65,31 +66,6 @@ export interface WorkerSummary {
   failed: number;
   rejected: number;
   handedBack: number;
-}
-
-/** Counting semaphore whose waiters give up when the worker stops. */
-class Slots {
-  private waiters: Array<(ok: boolean) => void> = [];
-  constructor(private free: number) {}
-  acquire(stop: AbortSignal): Promise<boolean> {
-    if (stop.aborted) return Promise.resolve(false);
-    if (this.free > 0) {
-      this.free--;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      stop.addEventListener('abort', () => {
-        this.waiters = this.waiters.filter((w) => w !== resolve);
-        resolve(false);
-      }, { once: true });
-    });
-  }
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next(true);
-    else this.free++;
-  }
 }
 
 interface Running {
@@ -138,35 +114,44 @@ export class FarmWorker {
 
       await this.beat(farm);
       const heartbeat = setInterval(() => void this.beat(farm).catch(() => undefined), this.options.heartbeatMs ?? 5000);
-      const slots = new Slots(this.options.slots);
+      const builds = new Slots(this.options.slots);
+      // Jobs taken and not built yet: one per build slot, plus one staged (see StagingPolicy).
+      const taken = new Slots(this.options.slots + 1);
+      const staging = new StagingPolicy();
+      const io: WorkerIo = { farm, cache, uploader, limits, folders, staging, stop };
       const jobs = new Set<Promise<void>>();
       try {
-        for (let turn = 0; await slots.acquire(stop); turn++) {
+        for (let turn = 0; (await taken.acquire(stop)) === 'acquired'; turn++) {
+          // With every build slot busy and builds that are not short, wait for a slot before pulling.
+          let holdsBuild = false;
+          if (builds.available === 0 && !staging.allowed()) {
+            if ((await builds.acquire(stop)) !== 'acquired') {
+              taken.release();
+              break;
+            }
+            holdsBuild = true;
+          }
+          const permit = new JobPermit(builds, taken, holdsBuild);
           const pulled = await this.pull(consumers, turn).catch(async (error: unknown) => {
             log.warn(`worker: pulling jobs failed: ${(error as Error).message}; retrying`);
             await new Promise((r) => setTimeout(r, 1000));
             return null;
           });
           if (pulled === null) {
-            slots.release();
+            permit.release();
             continue;
           }
           const [queue, msg] = pulled;
           if (stop.aborted) {
             // Arrived after we began draining: give it straight back.
             msg.nak();
-            slots.release();
+            permit.release();
             break;
           }
-          // The slot is a build: it is freed once the build ends, so the next job's
+          // The permit is given back when the build ends, so the next job's
           // inputs download while this one's outputs upload.
-          let freed = false;
-          const free = (): void => {
-            if (!freed) slots.release();
-            freed = true;
-          };
-          const job = this.handle({ farm, cache, uploader, limits, folders }, queue, msg, handBack, free).finally(() => {
-            free();
+          const job = this.handle(io, queue, msg, handBack, permit).finally(() => {
+            permit.release();
             jobs.delete(job);
           });
           jobs.add(job);
@@ -250,9 +235,9 @@ export class FarmWorker {
     await farm.workers.put(this.id, encode(heartbeat));
   }
 
-  private async handle(io: WorkerIo, queue: QueueId, msg: JsMsg, handBack: AbortSignal, buildEnded: () => void): Promise<void> {
+  private async handle(io: WorkerIo, queue: QueueId, msg: JsMsg, handBack: AbortSignal, permit: JobPermit): Promise<void> {
     const { log, policy = DEFAULT_QUEUE_POLICY } = this.options;
-    const { farm, cache, uploader, limits, folders } = io;
+    const { farm, cache, uploader, limits, folders, staging, stop } = io;
     const delivery = msg.info.deliveryCount;
     let job: JobMessage;
     try {
@@ -293,13 +278,25 @@ export class FarmWorker {
       const inputs = await cache.getAll([...named], 4);
       if (inputs.bad.length > 0) return await this.reject(farm, msg, job, delivery, inputs.bad);
       const fetchedAt = Date.now();
+      // A staged job waits here for a build slot. It is handed back when it waited too long or the
+      // worker stops, but never on its last delivery: staging must not use up a job's deliveries.
+      const patience = delivery < policy.maxDeliver - 1 ? staging.patienceMs() : Infinity;
+      const wait = await permit.waitForBuildSlot(AbortSignal.any([stop, abort.signal]), patience);
+      if (wait !== 'acquired') {
+        msg.nak();
+        this.summary.handedBack++;
+        log.verbose(`worker: handed ${job.job} back before building it (${wait === 'timeout' ? 'no slot came free in time' : 'stopping'})`);
+        return;
+      }
+      const slotAt = Date.now();
 
       folder = folders.take();
       const { outputDir, logFile } = folder;
       log.verbose(`worker: building ${job.job}`);
       const result = await this.options.executor.run({ bundle, blobs: inputs.paths, outputDir, logFile, signal: abort.signal });
       const builtAt = Date.now();
-      buildEnded();
+      permit.release();
+      staging.recordBuild(builtAt - slotAt);
 
       const outputs = await sendOutputs(uploader, limits, result, outputDir);
       const jobLog = await this.logForResult(uploader, limits, logFile);
@@ -313,7 +310,7 @@ export class FarmWorker {
         result: resultForWire(result),
         log: jobLog,
         ...(outputs.length > 0 ? { blobs: outputs } : {}),
-        timing: { fetchMs: fetchedAt - startedAt, buildMs: builtAt - fetchedAt, uploadMs: Date.now() - builtAt, startedAt, finishedAt: Date.now() },
+        timing: { fetchMs: fetchedAt - startedAt, buildMs: builtAt - slotAt, uploadMs: Date.now() - builtAt, startedAt, finishedAt: Date.now() },
       };
       // Retried through a stream leader election; a second stored copy is harmless (one result per key is kept).
       await farm.js.publish(resultSubject(farm.names, job.key), encode(message), { retries: PUBLISH_RETRIES });
@@ -322,7 +319,7 @@ export class FarmWorker {
       this.finishedAt.push(Date.now());
       if (result.status === 'succeeded') this.summary.completed++;
       else this.summary.failed++;
-      log.info(`worker: ${job.job} ${result.status} in ${((builtAt - fetchedAt) / 1000).toFixed(1)} s${result.reason ? `: ${result.reason}` : ''}`);
+      log.info(`worker: ${job.job} ${result.status} in ${((builtAt - slotAt) / 1000).toFixed(1)} s${result.reason ? `: ${result.reason}` : ''}`);
     } catch (error) {
       if (abort.signal.aborted) {
         // Stopping: hand the job back for another worker to take now, not after the ack wait.
@@ -389,6 +386,9 @@ interface WorkerIo {
   uploader: BlobUploader;
   limits: InlineLimits;
   folders: JobFolders;
+  staging: StagingPolicy;
+  /** The worker's first SIGTERM. */
+  stop: AbortSignal;
 }
 
 /**
