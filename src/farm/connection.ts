@@ -5,6 +5,8 @@
  * neither a log line, an error message nor `--json` output can carry them.
  */
 import { readFile } from 'node:fs/promises';
+import { connect as netConnect, isIP } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { inspect } from 'node:util';
 import {
   connect,
@@ -198,22 +200,107 @@ export async function connectFarm(settings: FarmConnectionSettings, clientName: 
       break;
   }
   if (settings.tls) {
-    options.tls = {
+    const ipIdentity = ipServerIdentity(settings.servers);
+    // The client passes any key of `tls` on to tls.connect(); its typings only list the file options.
+    const tls: NonNullable<NodeConnectionOptions['tls']> & { checkServerIdentity?: typeof checkServerIdentity } = {
       ...(settings.tls.caFile ? { caFile: settings.tls.caFile } : {}),
       ...(settings.tls.certFile ? { certFile: settings.tls.certFile } : {}),
       ...(settings.tls.keyFile ? { keyFile: settings.tls.keyFile } : {}),
+      ...(ipIdentity ? { checkServerIdentity: ipIdentity } : {}),
     };
+    options.tls = tls;
   }
   try {
     return await connect(options);
   } catch (error) {
     // The client's messages name the server and the failure, never the credentials.
-    const message = error instanceof Error ? error.message : String(error);
+    let message = error instanceof Error ? error.message : String(error);
+    if (settings.tls && /timeout/i.test(message)) {
+      const refusal = await tlsRefusal(settings.servers, settings.tls);
+      if (refusal) message = refusal;
+    }
+    // The client reads the seed or .creds file only when the server asks, and does not say which file it was.
+    if (auth.kind === 'nkey' && /^nkeys:/.test(message)) message = `the nkey seed file ${auth.seedFile} does not hold a valid user seed (${message})`;
+    if (auth.kind === 'creds' && /parse credentials|^nkeys:/.test(message)) message = `the credentials file ${auth.credsFile} is not a valid .creds file (${message})`;
     throw new StrataError(`cannot connect to the build farm at ${describeConnection(settings)}: ${redactUrl(message)}`, {
       kind: 'build',
-      hint: /auth/i.test(message)
-        ? `check the credentials (${Object.values(FARM_ENV).slice(1).join(', ')})`
-        : 'is nats-server running with JetStream (-js) and reachable from here?',
+      hint: /auth|seed file|credentials file/i.test(message)
+        ? `check the credentials (${[FARM_ENV.user, FARM_ENV.password, FARM_ENV.token, FARM_ENV.nkeyFile, FARM_ENV.credsFile].join(', ')})`
+        : settings.tls && /certificate|tls|ssl|handshake|socket hang up|closed/i.test(message)
+          ? `check the TLS settings (tls-ca, tls-cert, tls-key in [build.farm], or ${FARM_ENV.tlsCa}, ${FARM_ENV.tlsCert}, ${FARM_ENV.tlsKey}): the CA must have signed the server's certificate, which must name the host or IP address in the URL, and a server that verifies clients needs a client certificate from a CA it trusts`
+          : 'is nats-server running with JetStream (-js) and reachable from here?',
     });
   }
+}
+
+/**
+ * When a server refuses the client's certificate (or its lack of one), it ends
+ * the TLS session right after the handshake, and @nats-io/transport-node 3.4
+ * drops that error and reports only a timeout once `timeout` has passed. This
+ * goes through the same steps by hand (INFO in clear, then TLS with the same
+ * files, then PING) to find the server's reason, e.g. 'tlsv13 alert
+ * certificate required'. Nothing is sent before TLS, and no credentials at all.
+ */
+async function tlsRefusal(servers: string[], tls: FarmTls): Promise<string | undefined> {
+  const read = (file: string | undefined): Promise<Buffer | undefined> => (file ? readFile(file).catch(() => undefined) : Promise.resolve(undefined));
+  const [ca, cert, key] = await Promise.all([read(tls.caFile), read(tls.certFile), read(tls.keyFile)]);
+  for (const server of servers) {
+    const url = new URL(server);
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const reason = await new Promise<string | undefined>((resolve) => {
+      const socket = netConnect(Number(url.port || 4222), host);
+      const finish = (why?: string): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(why);
+      };
+      const timer = setTimeout(() => finish(), 5000);
+      let upgraded = false;
+      // Once TLS runs on the socket, its errors come through the TLS socket, with the server's reason.
+      socket.on('error', () => upgraded || finish());
+      let info = '';
+      socket.on('data', (chunk: Buffer) => {
+        info += chunk.toString('latin1');
+        if (!info.includes('\r\n')) return;
+        socket.removeAllListeners('data');
+        if (!/"tls_required"\s*:\s*true/.test(info)) return finish();
+        upgraded = true;
+        const secure = tlsConnect({ socket, host, ...(isIP(host) ? {} : { servername: host }), ca, cert, key }, () => secure.write('PING\r\n'));
+        secure.on('data', () => finish());
+        secure.on('error', (e: Error & { reason?: string }) => finish(tlsReason(e.reason ?? e.message, cert !== undefined)));
+        secure.on('close', () => finish('the server closed the connection during TLS set-up'));
+      });
+    });
+    if (reason) return reason;
+  }
+  return undefined;
+}
+
+function tlsReason(reason: string, sentCertificate: boolean): string {
+  if (/certificate required|unknown ca|bad certificate|certificate unknown|unsupported certificate/i.test(reason)) {
+    return sentCertificate ? `the server refused our TLS client certificate (${reason})` : `the server requires a TLS client certificate (${reason})`;
+  }
+  return `TLS failed: ${reason}`;
+}
+
+/**
+ * @nats-io/transport-node 3.4 upgrades to TLS on the socket it dialled and
+ * names a server given by IP address to tls.connect() with no servername at
+ * all, so Node checks the server's certificate against 'localhost' instead of
+ * that address (nats.js issue 303): a certificate with the right IP SAN fails
+ * and one made out to localhost passes. When some servers are IP addresses this
+ * checks the certificate against them instead: Node still verified the chain,
+ * and for a host name the client does send, that name is checked as usual.
+ */
+function ipServerIdentity(servers: string[]): typeof checkServerIdentity | undefined {
+  const hosts = servers.map((server) => new URL(server).hostname.replace(/^\[(.*)\]$/, '$1'));
+  const ips = hosts.filter((host) => isIP(host) !== 0);
+  if (ips.length === 0) return undefined;
+  // 'localhost' itself only when a URL says so: a certificate for localhost is no proof of being 127.0.0.1.
+  const names = hosts.includes('localhost') ? [...ips, 'localhost'] : ips;
+  return (host: string, cert: PeerCertificate) => {
+    if (host !== 'localhost') return checkServerIdentity(host, cert);
+    const errors = names.map((name) => checkServerIdentity(name, cert));
+    return errors.includes(undefined) ? undefined : errors[0];
+  };
 }
