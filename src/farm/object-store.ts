@@ -16,6 +16,7 @@ import { StrataError } from '../util/errors.js';
 import { tempSibling } from '../util/atomic.js';
 import { sha256Hex } from '../util/hash.js';
 import { blobName, type FarmNames } from './subjects.js';
+import { isTransient, retryTransient } from './transient.js';
 
 /** A blob that is not in the store, or whose bytes do not hash to its name. */
 export class BadBlobError extends StrataError {
@@ -73,7 +74,7 @@ export class BlobStore {
 
   /** True when the store holds an object under the blob's name with the expected size. */
   async has(sha256: string, size: number): Promise<boolean> {
-    const info = await this.store.info(blobName(sha256));
+    const info = await retryTransient(() => this.store.info(blobName(sha256)));
     return info !== null && !info.deleted && info.size === size;
   }
 
@@ -96,7 +97,7 @@ export class BlobStore {
 
   async putBytes(data: Uint8Array): Promise<string> {
     const sha256 = sha256Hex(data);
-    await this.store.putBlob({ name: blobName(sha256) }, data);
+    await retryTransient(() => this.store.putBlob({ name: blobName(sha256) }, data));
     return sha256;
   }
 
@@ -104,8 +105,16 @@ export class BlobStore {
     await this.store.delete(blobName(sha256));
   }
 
-  /** Streams a blob into `dest` (atomically), hashing as it goes; a mismatch leaves nothing behind. */
-  async fetchToFile(sha256: string, dest: string): Promise<number> {
+  /**
+   * Streams a blob into `dest` (atomically), hashing as it goes; a mismatch
+   * leaves nothing behind. Tried again from the start while the store's stream
+   * is between leaders (see transient.ts).
+   */
+  fetchToFile(sha256: string, dest: string): Promise<number> {
+    return retryTransient(() => this.fetchOnce(sha256, dest));
+  }
+
+  private async fetchOnce(sha256: string, dest: string): Promise<number> {
     const name = blobName(sha256);
     const info = await this.store.info(name);
     if (info === null || info.deleted) throw new BadBlobError(sha256, 'missing', '');
@@ -135,7 +144,8 @@ export class BlobStore {
     } catch (error) {
       await handle.close().catch(() => undefined);
       await rm(tmp, { force: true });
-      if (error instanceof BadBlobError) throw error;
+      // A store that did not answer has not shown the bytes to be wrong.
+      if (error instanceof BadBlobError || isTransient(error)) throw error;
       // The store's own check caught chunks that do not match the object's record.
       throw new BadBlobError(sha256, 'corrupt', error instanceof Error ? error.message.split('\n')[0]! : String(error));
     }
@@ -169,12 +179,12 @@ export class BlobUploader {
   ensureFile(sha256: string, path: string): Promise<boolean> {
     let pending = this.inFlight.get(sha256);
     if (pending === undefined) {
-      pending = (async () => {
+      pending = retryTransient(async () => {
         const { size } = await stat(path);
         if (await this.store.has(sha256, size)) return false;
         await this.store.putFile(sha256, path);
         return true;
-      })();
+      });
       this.inFlight.set(sha256, pending);
       const settled = (): void => void this.inFlight.delete(sha256);
       pending.then(settled, settled);
