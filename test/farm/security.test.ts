@@ -323,6 +323,11 @@ describe('farm security against a real nats-server', { timeout: 120_000 }, () =>
       status: { env: { [FARM_ENV.nkeyFile]: seedFile } },
       describes: 'nkey credentials',
     });
+    // Inside the project, status takes the server and the seed file from its [build.farm].
+    const fromConfig = await strata(['farm', 'status', '--config', join(dir, 'projects', 'nkey', 'toolkit.config.toml'), '--namespace', 'nkey_1']);
+    assert.equal(fromConfig.code, 0, fromConfig.stderr);
+    assert.ok(fromConfig.stdout.includes('(nkey credentials)'), fromConfig.stdout);
+    assertNoSecret({ 'farm status from [build.farm]': fromConfig.stdout + fromConfig.stderr });
 
     // A well-formed seed of a user the server does not know.
     const stranger = makeNkeyUser();
