@@ -85,7 +85,8 @@ export async function startNatsServer(config = ''): Promise<NatsServer> {
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
-        await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
+        // An unref'd timer: once the server is gone it must not keep the test process alive.
+        await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000, undefined, { ref: false })]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
       await rm(dir, { recursive: true, force: true });
@@ -141,7 +142,7 @@ export function startWorker(
 
 export async function stopWorker(worker: WorkerProcess, timeoutMs = 15_000): Promise<number | string> {
   if (worker.process.exitCode === null && worker.process.signalCode === null) worker.process.kill('SIGTERM');
-  const code = await Promise.race([worker.exited, sleep(timeoutMs).then(() => 'timeout' as const)]);
+  const code = await Promise.race([worker.exited, sleep(timeoutMs, undefined, { ref: false }).then(() => 'timeout' as const)]);
   if (code === 'timeout') {
     worker.process.kill('SIGKILL');
     return worker.exited;
