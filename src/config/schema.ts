@@ -102,7 +102,7 @@ const farm = z
     'tls-ca': optionalPath('CA bundle that verifies the server.'),
     'tls-cert': optionalPath('TLS client certificate.'),
     'tls-key': optionalPath('TLS client key.'),
-    'queue-ahead': z.int().min(0).optional().describe('Jobs kept queued beyond the live worker slots.'),
+    'queue-ahead': z.int().min(0).optional().describe('Jobs kept queued beyond the live worker slots (default: twice the slots).'),
     replicas: z.int().min(1).max(5).optional().describe('Stream replicas when a build is the first to create the farm: 1 on one server, 3 on a three-node cluster.'),
   })
   .describe('The NATS JetStream build farm used when executor = "nats". Passwords and tokens come only from the environment (STRATA_NATS_*), never from config.');

@@ -1,7 +1,9 @@
 /**
  * How many jobs a coordinator keeps published per queue: the slots of the
- * workers serving it, plus as many again waiting so that a worker finishing a
- * job finds the next one without a round trip through the coordinator. Jobs
+ * workers serving it, plus twice as many waiting: one per slot that a worker
+ * running short builds holds staged (see StagingPolicy), and one per slot so
+ * that a worker finishing a job finds the next one without a round trip
+ * through the coordinator. Jobs
  * beyond that wait here, in the order the scheduler handed them over (its
  * critical-path order), instead of in the server's FIFO where a long chain's
  * head could sit behind hundreds of short leaves.
@@ -10,11 +12,11 @@ import { interrupted } from '../util/errors.js';
 
 /**
  * Jobs kept published for `slots` worker slots: the slots plus `queueAhead`
- * waiting (default: as many as the slots; more when an autoscaler sizes the
- * pool from the queue's depth and needs to see the backlog).
+ * waiting (default: twice the slots; more when an autoscaler sizes the pool
+ * from the queue's depth and needs to see the backlog).
  */
 export function farmWindow(slots: number, queueAhead?: number): number {
-  return slots + (queueAhead ?? Math.max(1, slots));
+  return slots + (queueAhead ?? Math.max(1, 2 * slots));
 }
 
 interface Waiter {

@@ -57,9 +57,9 @@ describe('farm names', () => {
     assert.notEqual(queueConsumer({ arch: 'x86_64', route: host }), queueConsumer({ arch: 'aarch64', route: host }));
   });
 
-  test('the dispatch window: the slots plus as many queued, at least one job', () => {
+  test('the dispatch window: the slots plus twice as many queued (staged and waiting), at least one job', () => {
     assert.equal(farmWindow(0), 1);
-    assert.equal(farmWindow(4), 8);
+    assert.equal(farmWindow(4), 12);
     assert.equal(farmWindow(4, 60), 64);
   });
 });
