@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { JetStreamApiError, type ConsumerInfo, type StoredMsg } from '@nats-io/jetstream';
 import pLimit from 'p-limit';
-import { bundleDigest, bundleBlobRefs, type ExecuteRequest, type Executor, type JobBundle, type JobResult, type ProbeResult } from '../build/executor.js';
+import { bundleBlobRefs, type ExecuteRequest, type Executor, type JobBundle, type JobResult, type ProbeResult } from '../build/executor.js';
 import type { Logger } from '../util/log.js';
 import { interrupted, StrataError } from '../util/errors.js';
 import { canonicalJson, sha256Hex } from '../util/hash.js';
@@ -256,9 +256,9 @@ export class FarmCoordinator implements Executor {
     if (signal?.aborted) throw interrupted();
     const session = await this.open();
     const { farm } = session;
+    // bundleDigest(bundle) by definition, without serialising the bundle twice.
     const bundleBytes = new TextEncoder().encode(canonicalJson(bundle));
-    const digest = bundleDigest(bundle);
-    if (sha256Hex(bundleBytes) !== digest) throw new StrataError('internal: bundle bytes do not hash to bundleDigest', { kind: 'build' });
+    const digest = sha256Hex(bundleBytes);
     if (this.pending.has(bundle.key)) throw new StrataError(`job ${bundle.job} (key ${bundle.key}) is already running on the farm`, { kind: 'build' });
     const queue: QueueId = { arch: bundle.arch, route: rootRoute(bundle.buildRoot) };
     const inline = bundleBytes.length <= Math.min(this.options.inlineBundleBytes ?? INLINE_BUNDLE_BYTES, session.limits.budgetBytes);
