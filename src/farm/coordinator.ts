@@ -541,7 +541,9 @@ export class FarmCoordinator implements Executor {
         detail: `${describeConnection(this.options.connection)}: ${workers.length} worker(s), ${slots} slot(s)${workers.length === 0 ? '; start some with strata worker' : ''}`,
       };
     } catch (error) {
-      return { backend: 'nats', ok: false, detail: error instanceof Error ? error.message : String(error) };
+      // doctor prints only the detail: the hint (which setting to check) belongs in it.
+      const hint = error instanceof StrataError && error.hint ? ` (${error.hint})` : '';
+      return { backend: 'nats', ok: false, detail: `${error instanceof Error ? error.message : String(error)}${hint}` };
     }
   }
 
