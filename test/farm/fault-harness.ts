@@ -5,29 +5,13 @@
  * server that cuts the worker off (and kills it) at an exact point of its
  * protocol stream, e.g. after its result was sent but before its ack.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-/** Servers started here; killed when the test process exits however it ends (harness.ts does the same for its own). */
-const servers = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of servers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { freePort, spawnNatsServer } from './harness.js';
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -47,22 +31,9 @@ export interface RestartableNats {
   stop(): Promise<void>;
 }
 
-async function spawnNats(port: number, storeDir: string): Promise<ChildProcess> {
-  const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  servers.add(child);
-  child.once('exit', () => servers.delete(child));
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+function spawnNats(port: number, storeDir: string): Promise<ChildProcess> {
   // A restart recovers the store first, so allow it longer than a fresh start.
-  for (let i = 0; i < 200 && !output.includes('Server is ready'); i++) {
-    if (child.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
-    await sleep(50);
-  }
-  if (!output.includes('Server is ready')) {
-    child.kill('SIGKILL');
-    throw new Error(`nats-server did not start: ${output}`);
-  }
-  return child;
+  return spawnNatsServer(['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], 10_000);
 }
 
 export async function startRestartableNats(): Promise<RestartableNats> {
@@ -75,7 +46,7 @@ export async function startRestartableNats(): Promise<RestartableNats> {
     const dying = child;
     child = null;
     dying.kill(signal);
-    await Promise.race([exited(dying), sleep(10_000)]);
+    await Promise.race([exited(dying), sleep(10_000, undefined, { ref: false })]);
     if (dying.exitCode === null && dying.signalCode === null) {
       dying.kill('SIGKILL');
       await exited(dying);

@@ -35,7 +35,7 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -66,17 +66,7 @@ export async function startNatsServer(config = ''): Promise<NatsServer> {
   } else {
     args.push('-js', '-sd', storeDir);
   }
-  const child = track(spawn('/usr/sbin/nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] }));
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  for (let i = 0; i < 100 && !output.includes('Server is ready'); i++) {
-    if (child.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
-    await sleep(50);
-  }
-  if (!output.includes('Server is ready')) {
-    child.kill('SIGKILL');
-    throw new Error(`nats-server did not start: ${output}`);
-  }
+  const child = await spawnNatsServer(args);
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
@@ -92,6 +82,22 @@ export async function startNatsServer(config = ''): Promise<NatsServer> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Starts nats-server with `args` (killed when the test process exits) and waits until it is ready. */
+export async function spawnNatsServer(args: string[], readyWithinMs = 5000): Promise<ChildProcess> {
+  const child = track(spawn('/usr/sbin/nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  for (const deadline = Date.now() + readyWithinMs; !output.includes('Server is ready') && Date.now() < deadline; ) {
+    if (child.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
+    await sleep(50);
+  }
+  if (!output.includes('Server is ready')) {
+    child.kill('SIGKILL');
+    throw new Error(`nats-server did not start: ${output}`);
+  }
+  return child;
 }
 
 export interface WorkerProcess {
