@@ -520,7 +520,15 @@ export class FarmCoordinator implements Executor {
         // Looked up after the consumer's state: a message acked in between is gone by now, not stranded.
         const message = await farm.jsm.streams.getMessage(farm.names.jobStream, { seq }).catch(() => null);
         const pending = this.pending.get(key);
-        if (message !== null && pending?.queued?.seq === seq) pending.deliver({ outcome: 'stranded' });
+        if (pending?.queued?.seq !== seq) continue;
+        if (message !== null) {
+          pending.deliver({ outcome: 'stranded' });
+          continue;
+        }
+        // Acked, so its result was stored first; if its notice was lost (a reconnect), take it from the stream.
+        // Only a build ends the job for good: a stale copy of a refusal could end the next publication too.
+        const stored = await this.storedResult(farm, key).catch(() => null);
+        if (stored?.outcome === 'built') this.deliver(stored);
       }
     }
   }

@@ -144,6 +144,29 @@ describe('farm round trip', { timeout: 120_000 }, () => {
     assert.doesNotMatch(worker.log(), /forged\/x86_64 succeeded/);
   });
 
+  test('a result whose notice never reached the coordinator is taken from the result stream', async () => {
+    const ns = 'missed_1';
+    const worker = startWorker(server, ns, join(dir, 'w-missed'), workerArgs('--arch', 'x86_64'));
+    const lines: string[] = [];
+    const farm = coordinator(ns, lines);
+    try {
+      await worker.waitFor('slot(s) for');
+      await farm.probe();
+      // What a notice lost in a reconnect looks like from here: the result subscription hears nothing.
+      const session = await (farm as unknown as { session: Promise<{ subscriptions: Array<{ unsubscribe(): void }> }> }).session;
+      session.subscriptions[0]!.unsubscribe();
+      const job = await syntheticJob(dir, 'unheard', { digests, sleepMs: 10 });
+      const { result, outputDir } = await runJob(farm, job, 'unheard');
+      assert.equal(result.status, 'succeeded', lines.join('\n'));
+      const expected = syntheticArtifact(job.bundle.key, bundleBlobs(job.bundle));
+      assert.deepEqual(await readFile(join(outputDir, expected.file)), expected.data);
+      assert.equal(farm.jobRecords()[0]!.publishes, 1, 'taken from the stream, not built again');
+    } finally {
+      await farm.close();
+      await stopWorker(worker);
+    }
+  });
+
   test('a failing build is reported once, not retried (its bundle sent through the store)', async () => {
     const ns = 'failing_1';
     const worker = startWorker(server, ns, join(dir, 'w2'), workerArgs('--arch', 'x86_64'));
