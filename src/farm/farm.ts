@@ -21,6 +21,7 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import { StrataError } from '../util/errors.js';
 import { BlobStore } from './object-store.js';
+import { retryTransient } from './transient.js';
 import { parseHeartbeat, type WorkerHeartbeat } from './protocol.js';
 import { queueConsumer, queueFilter, type FarmNames, type QueueId } from './subjects.js';
 
@@ -67,8 +68,28 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   }
 }
 
-/** Opens the farm, creating what is missing; `create: false` (for read-only commands) fails instead. */
+/**
+ * Opens the farm, creating what is missing; `create: false` (for read-only
+ * commands) fails instead. Retried while the cluster has no leader to answer
+ * (a node was just lost), so a worker or build started then waits for the
+ * election instead of failing.
+ */
 export async function openFarm(nc: NatsConnection, names: FarmNames, layout: FarmLayout = DEFAULT_LAYOUT, create = true): Promise<Farm> {
+  // The server says in its greeting whether it runs JetStream: no reason to wait for an election then.
+  if (nc.info !== undefined && !nc.info.jetstream) {
+    throw new StrataError(`the NATS server at ${nc.getServer()} does not run JetStream`, { kind: 'input', hint: JETSTREAM_HINT });
+  }
+  try {
+    return await retryTransient(() => openFarmOnce(nc, names, layout, create));
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'JetStreamNotEnabled')) throw error;
+    throw new StrataError(`JetStream on ${nc.getServer()} did not answer (${error.message}), even after waiting for a leader election`, { kind: 'build', hint: JETSTREAM_HINT });
+  }
+}
+
+const JETSTREAM_HINT = 'the farm needs nats-server with JetStream: start it with -js or give it a jetstream block (see deploy/nats/); on a cluster, check that a majority of its nodes are up';
+
+async function openFarmOnce(nc: NatsConnection, names: FarmNames, layout: FarmLayout, create: boolean): Promise<Farm> {
   const jsm = await jetstreamManager(nc);
   if (!create) {
     try {

@@ -167,6 +167,18 @@ describe('farm round trip', { timeout: 120_000 }, () => {
     }
   });
 
+  test('a server without JetStream is named at once, with what to do', async (t) => {
+    const plain = await startNatsServer('max_payload: 1048576\n');
+    t.after(() => plain.stop());
+    const worker = startWorker(plain, 'plain_1', join(dir, 'w-plain'), workerArgs('--arch', 'x86_64'));
+    const started = Date.now();
+    assert.equal(await worker.exited, 1, worker.log());
+    assert.ok(Date.now() - started < 15_000, 'not retried as if a cluster were electing a leader');
+    assert.match(worker.log(), /does not run JetStream/);
+    assert.match(worker.log(), /hint: .*start it with -js/);
+    assert.doesNotMatch(worker.log(), /internal error/);
+  });
+
   test('a failing build is reported once, not retried (its bundle sent through the store)', async () => {
     const ns = 'failing_1';
     const worker = startWorker(server, ns, join(dir, 'w2'), workerArgs('--arch', 'x86_64'));
