@@ -61,7 +61,7 @@ export class BlobCache {
    * here instead of asking the store; returns the ones whose bytes do not match
    * their name (nothing of those is kept).
    */
-  async putInline(blobs: readonly InlineBlob[], where: string): Promise<BadBlobError[]> {
+  putInline(blobs: readonly InlineBlob[], where: string): BadBlobError[] {
     const bad: BadBlobError[] = [];
     for (const blob of blobs) {
       let bytes: Buffer;

@@ -273,7 +273,7 @@ export class FarmWorker {
       const mismatch = checkBundle(bundle, job, this.options.arches, this.options.routes);
       if (mismatch) return await this.reject(farm, msg, job, delivery, [], mismatch);
       const named = new Set(bundleBlobs(bundle));
-      const badValues = await cache.putInline((job.blobs ?? []).filter((blob) => named.has(blob.sha256)), 'job message');
+      const badValues = cache.putInline((job.blobs ?? []).filter((blob) => named.has(blob.sha256)), 'job message');
       if (badValues.length > 0) return await this.reject(farm, msg, job, delivery, badValues);
       const inputs = await cache.getAll([...named], 4);
       if (inputs.bad.length > 0) return await this.reject(farm, msg, job, delivery, inputs.bad);
